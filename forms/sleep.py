@@ -1,0 +1,5 @@
+"""Sleep and cot: one page of the visit."""
+
+from forms.base import section_form
+
+SleepForm = section_form("sleep", "SleepForm")

@@ -1,0 +1,1 @@
+"""Home Visit Toolkit: the application package."""

@@ -1,0 +1,83 @@
+"""A visit as the practitioner's answers, section by section, in words.
+
+"Check your answers" and the signed PDF record both show exactly this, so the record is rendered from
+the same data the practitioner checked, never re-derived.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from homevisit.dictionary import (
+    BOOL,
+    CARER_FIELDS,
+    CHOICE,
+    DATE,
+    DATETIME,
+    DECIMAL,
+    INJURY_FIELDS,
+    INT,
+    MULTI,
+    SECTIONS,
+    Field,
+    fields_in_section,
+)
+
+NOT_OBSERVED = "Not observed"
+
+
+def display_value(f: Field, value: Any) -> str:
+    """The words shown for one stored value; ``None`` is "Not observed", never "No"."""
+    if value is None:
+        return NOT_OBSERVED
+    if f.kind == BOOL:
+        return "Yes" if value else "No"
+    if f.kind == CHOICE:
+        return f.label_for(value)
+    if f.kind == MULTI:
+        if not value:
+            return "None"
+        return ", ".join(f.label_for(v) for v in value)
+    if f.kind == DECIMAL:
+        text = f"{value:.{f.places}f}" if f.places else f"{value:g}"
+        return _unit(text, f.unit)
+    if f.kind == INT:
+        return _unit(str(value), f.unit)
+    if f.kind == DATE:
+        return date.fromisoformat(str(value)).strftime("%-d %B %Y")
+    if f.kind == DATETIME:
+        return datetime.fromisoformat(str(value)).strftime("%-d %B %Y at %H:%M")
+    return str(value)
+
+
+def _unit(text: str, unit: str) -> str:
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit.startswith("°") else f"{text} {unit}"
+
+
+def answer_rows(fields: list[Field] | tuple[Field, ...], values: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per field: its name, the question and the answer in words."""
+    return [{"name": f.name, "question": f.question, "value": display_value(f, values.get(f.name)),
+             "observed": values.get(f.name) is not None} for f in fields]
+
+
+def answer_sections(visit: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every section of a visit with its answers, plus the people present and the injuries as rows.
+
+    Returns ``[{"key", "title", "rows": [...], "items": [{"title", "rows"}]}]`` where ``items`` holds the
+    repeatable rows (people present in "seen", marks in "injuries").
+    """
+    sections = []
+    for section in SECTIONS:
+        entry: dict[str, Any] = {"key": section.key, "title": section.title,
+                                 "rows": answer_rows(fields_in_section(section.key), visit), "items": []}
+        if section.key == "seen":
+            for n, carer in enumerate(visit.get("carers_present") or [], start=1):
+                entry["items"].append({"title": f"Person present {n}", "rows": answer_rows(CARER_FIELDS, carer)})
+        if section.key == "injuries":
+            for n, injury in enumerate(visit.get("injuries") or [], start=1):
+                entry["items"].append({"title": f"Mark {n}", "rows": answer_rows(INJURY_FIELDS, injury)})
+        sections.append(entry)
+    return sections

@@ -1,0 +1,49 @@
+"""One chronology per child: every visit, concern and action, by every professional and agency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homevisit import store
+
+KINDS = ("visit", "concern", "action")
+
+
+def chronology_for(db: Any, child: dict[str, Any], *, newest_first: bool = True, kinds: tuple[str, ...] = KINDS,
+                   professional_id: int | None = None) -> list[dict[str, Any]]:
+    """Dated entries with who, what, and where it came from; filtered by kind and professional."""
+    entries: list[dict[str, Any]] = []
+    if "visit" in kinds:
+        for v in store.query(db, """SELECT v.id, v.visited_at, v.visitor_role, v.child_seen, v.weight_kg, v.weight_centile,
+                                           v.status, v.visitor_id, u.name AS visitor_name, v.observed_verbatim
+                                    FROM visits v JOIN users u ON u.id = v.visitor_id
+                                    WHERE v.child_id = ? AND v.status != 'draft'""", (child["id"],)):
+            if professional_id and v["visitor_id"] != professional_id:
+                continue
+            summary = "Child seen" if v["child_seen"] in ("awake", "asleep") else "Child not seen"
+            if v["weight_kg"] is not None:
+                summary += f"; weight {v['weight_kg']:.2f} kg"
+                if v["weight_centile"] is not None:
+                    summary += f" ({v['weight_centile']:.1f}th centile)"
+            entries.append({"kind": "visit", "id": v["id"], "at": v["visited_at"], "by": v["visitor_name"],
+                            "by_id": v["visitor_id"], "role": v["visitor_role"], "summary": summary,
+                            "detail": v["observed_verbatim"] or "", "status": v["status"]})
+    if "concern" in kinds:
+        for c in store.query(db, """SELECT k.*, u.name AS recorder_name FROM concerns k JOIN users u ON u.id = k.recorded_by
+                                    WHERE k.child_id = ?""", (child["id"],)):
+            if professional_id and c["recorded_by"] != professional_id:
+                continue
+            entries.append({"kind": "concern", "id": c["id"], "at": c["occurred_on"], "by": c["recorder_name"],
+                            "by_id": c["recorded_by"], "role": c["reporter_role"], "summary": c["summary"],
+                            "detail": c["source"], "agency": c["agency"], "status": "recorded"})
+    if "action" in kinds:
+        for a in store.query(db, """SELECT a.*, u.name AS completed_by_name FROM actions a
+                                    LEFT JOIN users u ON u.id = a.completed_by WHERE a.child_id = ?""", (child["id"],)):
+            if professional_id and a["owner_user_id"] != professional_id and a["completed_by"] != professional_id:
+                continue
+            entries.append({"kind": "action", "id": a["id"], "at": a["created_at"], "by": a["completed_by_name"] or "",
+                            "by_id": a["completed_by"], "role": a["owner"], "summary": f"{a['rule_id']}: {a['title']}",
+                            "detail": a["reasons"], "status": a["status"], "severity": a["severity"],
+                            "due_at": a["due_at"], "source": a["source"]})
+    entries.sort(key=lambda e: str(e["at"]), reverse=newest_first)
+    return entries

@@ -1,0 +1,103 @@
+"""Command-line commands: ``flask --app app <command>``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+
+from homevisit import audit, auth, store
+
+
+def _db() -> Any:
+    return current_app.extensions["homevisit_db"]()
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("init-db")
+    def init_db() -> None:
+        """Create the database, or apply any new migrations to it."""
+        db = _db()
+        store.migrate(db)
+        click.echo(f"Database ready: {current_app.config['DATABASE']}")
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", required=True, type=click.Choice(auth.ROLES))
+    @click.option("--team", required=True)
+    @click.option("--name", default=None, help="The person's name (defaults to the email's local part)")
+    @click.option("--visitor-role", default=None, help="health_visitor, social_worker, housing_officer, ...")
+    @click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
+    def create_user(email: str, role: str, team: str, name: str | None, visitor_role: str | None,
+                    password_stdin: bool) -> None:
+        """Create a user in a team (the team is created if it is new)."""
+        db = _db()
+        store.migrate(db)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = auth.create_user(db, email=email, name=name or email.split("@")[0], role=role, team=team,
+                                    password=password, visitor_role=visitor_role,
+                                    organisation=current_app.config["ORGANISATION_NAME"])
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Created {user['role']} {user['email']} in team {team}")
+
+    @app.cli.command("create-token")
+    @click.argument("email")
+    @click.option("--label", default="command line")
+    def create_token(email: str, label: str) -> None:
+        """Print a new API token for a user, once, alone on the last line."""
+        db = _db()
+        row = store.query_one(db, "SELECT id FROM users WHERE email = ? AND active = 1", (email,))
+        if row is None:
+            raise click.ClickException(f"No active user with the email {email}")
+        token = auth.create_token(db, row["id"], label)
+        click.echo(f"API token for {email} (shown once; only its hash is kept):")
+        click.echo(token)
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has users")
+    def seed_demo(if_empty: bool) -> None:
+        """Create a demo team, its users (passwords printed once) and children with months of visits."""
+        from homevisit import demo
+
+        db = _db()
+        store.migrate(db)
+        if if_empty and store.query_one(db, "SELECT id FROM users LIMIT 1"):
+            click.echo("Demo data already present: nothing to do.")
+            return
+        for line in demo.seed(db, current_app.config["ORGANISATION_NAME"]):
+            click.echo(line)
+
+    @app.cli.command("check-rules")
+    @click.argument("path", required=False)
+    def check_rules(path: str | None) -> None:
+        """Check a rules file (the instance's rules.toml by default); report errors with line numbers."""
+        from homevisit import rules
+        from homevisit.rulesets import local_rules_path
+
+        target = Path(path or local_rules_path())
+        if not target.exists():
+            raise click.ClickException(f"No rules file at {target}")
+        errors = rules.check_rules_file(target)
+        if errors:
+            for error in errors:
+                click.echo(error, err=True)
+            raise click.exceptions.Exit(1)
+        click.echo(f"{target}: no errors")
+
+    @app.cli.command("verify-audit")
+    def verify_audit() -> None:
+        """Check the audit log's hash chain; report the first broken entry."""
+        result = audit.verify_chain(_db())
+        if result["ok"]:
+            click.echo(f"Audit log intact: {result['entries']} entries verified")
+            return
+        click.echo(f"Audit log broken at entry {result['first_broken_id']}: {result['reason']}", err=True)
+        raise click.exceptions.Exit(1)

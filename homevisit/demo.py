@@ -1,0 +1,93 @@
+"""Demo data for ``make run``: a team, its people, and children with a few months of visits."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from homevisit import auth, children, store, visits
+
+LONDON = ZoneInfo("Europe/London")
+TEAM = "Demo Locality Team"
+PEOPLE = (
+    ("practitioner", "hv@demo.example", "Priya Shah", "health_visitor"),
+    ("practitioner", "sw@demo.example", "Sam Okafor", "social_worker"),
+    ("supervisor", "supervisor@demo.example", "Jo Bennett", "health_visitor"),
+    ("admin", "admin@demo.example", "Alex Morgan", None),
+)
+WELL = {"child_seen": "awake", "seen_alone": False, "sleep_space": "cot", "mattress_firm_flat_fits": True,
+        "mattress_condition": "clean", "covering": "sleep_bag", "items_in_cot": ["none"], "room_temp_c": 18.5,
+        "room_heated": True, "child_cold": False, "age_appropriate_food": "more_than_3_days",
+        "spoiled_food_accessible": False, "weight_clothing": "naked", "scale_type": "class_iii",
+        "demeanour": "interactive", "hygiene": "clean", "clothing_adequate": True, "carer_interaction": "warm",
+        "restraint_observed": False, "heating": True, "damp_mould": False, "referral_made": False,
+        "disclosure": "none", "carers_present": [{"role": "mother", "parental_responsibility": True,
+                                                  "lives_here": True, "present_throughout": True}]}
+
+
+def _at(day: date, hour: int = 10) -> str:
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=LONDON).isoformat(timespec="minutes")
+
+
+def seed(db: Any, organisation: str, *, today: date | None = None) -> list[str]:
+    """Create the demo team and data; returns the lines to print (passwords shown this once)."""
+    from homevisit import rules as rules_mod
+
+    today = today or date.today()
+    lines = ["Demo users (these passwords are shown once; write them down):"]
+    users = {}
+    for role, email, name, visitor_role in PEOPLE:
+        password = "demo-" + secrets.token_urlsafe(9)
+        users[email] = auth.create_user(db, email=email, name=name, role=role, team=TEAM, password=password,
+                                        visitor_role=visitor_role, organisation=organisation)
+        users[email] = auth.get_user(db, users[email]["id"])
+        lines.append(f"  {role:<13} {email:<26} {password}")
+    ruleset = rules_mod.load_rules()
+    hv, sw = users["hv@demo.example"], users["sw@demo.example"]
+
+    def add(data: dict[str, Any], by: dict[str, Any]) -> dict[str, Any]:
+        child, errors = children.add_child(db, data, by, today=today)
+        assert child is not None, errors
+        return child
+
+    def visit(child: dict[str, Any], by: dict[str, Any], day: date, **changes: Any) -> None:
+        body = {**WELL, "child_id": child["id"], "visited_at": _at(day), "visitor_role": by["visitor_role"], **changes}
+        visits.put_visit(db, str(uuid.uuid4()), body, by, ruleset,
+                         get_child=lambda cid: children.get_child(db, cid, by, log_view=False))
+
+    well = add({"given_name": "Maya", "family_name": "Thompson", "sex": "female",
+                "date_of_birth": (today - timedelta(days=160)).isoformat(), "gestation_weeks": 40,
+                "gestation_days": 0, "birth_weight_kg": 3.3, "nhs_number": "9434765919"}, hv)
+    for days_ago, kg in ((140, 4.2), (100, 5.2), (60, 6.1), (20, 6.9)):
+        visit(well, hv, today - timedelta(days=days_ago), weight_kg=kg,
+              **_milestones(160 - days_ago))
+    falling = add({"given_name": "Leo", "family_name": "Harris", "sex": "male",
+                   "date_of_birth": (today - timedelta(days=520)).isoformat(), "gestation_weeks": 39,
+                   "gestation_days": 2, "birth_weight_kg": 3.4}, hv)
+    for days_ago, kg, by, extra in (
+            (120, 9.9, hv, {}),
+            (90, 9.3, sw, {"demeanour": "withdrawn"}),
+            (60, 8.7, hv, {"covering": "none", "room_heated": False, "room_temp_c": 14.0, "child_cold": True}),
+            (30, 8.1, sw, {"age_appropriate_food": "none", "demeanour": "watchful_frozen"})):
+        visit(falling, by, today - timedelta(days=days_ago), weight_kg=kg, weight_clothing="vest_and_pants",
+              sits_unsupported=True, pulls_to_stand=False, stands_alone=False, walks_independently=False, **extra)
+    children.allocate(db, falling["id"], sw["id"], hv, on=today - timedelta(days=95))
+    preterm = add({"given_name": "Amira", "family_name": "Begum", "sex": "female",
+                   "date_of_birth": (today - timedelta(days=90)).isoformat(), "gestation_weeks": 34,
+                   "gestation_days": 3, "birth_weight_kg": 2.1}, hv)
+    for days_ago, kg in ((80, 2.3), (50, 3.1), (10, 4.0)):
+        visit(preterm, hv, today - timedelta(days=days_ago), weight_kg=kg, feeding_mode="mixed")
+    add({"given_name": "Oscar", "family_name": "Nowak", "sex": "male",
+         "date_of_birth": (today - timedelta(days=12)).isoformat(), "gestation_weeks": 40, "gestation_days": 1,
+         "birth_weight_kg": 3.6}, hv)
+    count = store.query_one(db, "SELECT COUNT(*) AS n FROM visits")
+    lines.append(f"Team '{TEAM}': 4 children, {count['n'] if count else 0} visits.")
+    return lines
+
+
+def _milestones(age_days: int) -> dict[str, Any]:
+    months = age_days / 30.4
+    return {"head_control": months >= 3, "rolls": months >= 5, "sits_unsupported": months >= 7}

@@ -1,0 +1,422 @@
+"""The data dictionary: every observation a visit records, in one vocabulary.
+
+The names here are used unchanged by the forms, the database columns, the JSON API and the exports
+(API.md "Fixed names"; DOMAIN.md (b) "Form fields"). Each field carries its question, its type, its
+plausible range or allowed values, and the words used to build its error messages, so that the HTML
+forms and the API give the same message for the same mistake.
+
+An observation that was not made is ``None``: "not observed" differs from "no".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+BOOL = "bool"
+CHOICE = "choice"
+MULTI = "multi"
+INT = "int"
+DECIMAL = "decimal"
+TEXT = "text"
+DATE = "date"
+DATETIME = "datetime"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One observation: its name, the question the practitioner answers, and what it may hold."""
+
+    name: str
+    section: str
+    question: str
+    kind: str
+    noun: str = ""  # "the room temperature": builds "Enter the room temperature ..."
+    hint: str = ""
+    unit: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    places: int = 0
+    max_length: int = 2000
+    required: bool = False
+    sql_type: str = field(default="", compare=False)
+
+    @property
+    def values(self) -> list[str]:
+        """The allowed values of a choice or multi-select field."""
+        return [value for value, _label in self.choices]
+
+    def label_for(self, value: Any) -> str:
+        """The words shown for a stored value of a choice field."""
+        for v, label in self.choices:
+            if v == value:
+                return label
+        return str(value)
+
+    @property
+    def column_type(self) -> str:
+        """The SQLite column type that stores this field."""
+        if self.kind in (BOOL, INT):
+            return "INTEGER"
+        if self.kind == DECIMAL:
+            return "REAL"
+        return "TEXT"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One page of the visit journey."""
+
+    key: str
+    title: str
+    description: str
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("seen", "Child seen and who was present", "When you visited, whether you saw the child, and who was there."),
+    Section("sleep", "Sleep and cot", "Where the child sleeps and what the sleep space is like."),
+    Section("food", "Food and nutrition", "How the child is fed and what food is in the home."),
+    Section("weight", "Weight and growth", "Measurements taken today."),
+    Section("mobility", "Mobility and development", "What the child can do, seen or reported."),
+    Section("injuries", "Injuries and marks", "Every mark or injury you saw, one at a time."),
+    Section("home", "Home conditions", "The state of the home and hazards to the child."),
+    Section("presentation", "The child's presentation and voice", "How the child presented and what they said or did."),
+    Section("summary", "Your account and actions taken", "What you saw and heard, what you think it means, and what you have already done."),
+)
+SECTION_KEYS = tuple(s.key for s in SECTIONS)
+SECTION_BY_KEY = {s.key: s for s in SECTIONS}
+
+VISITOR_ROLES = (
+    ("health_visitor", "Health visitor"),
+    ("social_worker", "Social worker"),
+    ("housing_officer", "Housing officer"),
+    ("nurse_or_gp", "Nurse or GP"),
+    ("police", "Police"),
+    ("other_professional", "Other professional"),
+)
+
+BODY_SITES = (
+    ("head_scalp", "Head or scalp"),
+    ("face", "Face"),
+    ("left_ear", "Left ear"),
+    ("right_ear", "Right ear"),
+    ("left_eye", "Left eye area"),
+    ("right_eye", "Right eye area"),
+    ("mouth_frenulum", "Mouth or frenulum"),
+    ("neck", "Neck"),
+    ("chest", "Chest"),
+    ("abdomen", "Abdomen"),
+    ("back", "Back"),
+    ("buttocks", "Buttocks"),
+    ("genitals", "Genital area"),
+    ("left_upper_arm", "Left upper arm"),
+    ("left_forearm", "Left forearm"),
+    ("left_wrist", "Left wrist"),
+    ("left_hand", "Left hand"),
+    ("right_upper_arm", "Right upper arm"),
+    ("right_forearm", "Right forearm"),
+    ("right_wrist", "Right wrist"),
+    ("right_hand", "Right hand"),
+    ("left_upper_leg", "Left thigh"),
+    ("left_lower_leg", "Left lower leg"),
+    ("left_ankle", "Left ankle"),
+    ("left_foot", "Left foot"),
+    ("right_upper_leg", "Right thigh"),
+    ("right_lower_leg", "Right lower leg"),
+    ("right_ankle", "Right ankle"),
+    ("right_foot", "Right foot"),
+)
+BODY_SITES_NON_BONY = frozenset(
+    {"left_ear", "right_ear", "left_eye", "right_eye", "neck", "chest", "abdomen", "back", "buttocks", "genitals"}
+)
+
+YES_NO = ()  # booleans are Yes / No / Not observed; the labels live in the form widget
+
+
+def _f(name: str, section: str, question: str, kind: str, noun: str, **kw: Any) -> Field:
+    return Field(name=name, section=section, question=question, kind=kind, noun=noun, **kw)
+
+
+VISIT_FIELDS: tuple[Field, ...] = (
+    # --- seen -------------------------------------------------------------------------------------
+    _f("visited_at", "seen", "When did the visit start?", DATETIME, "the date and time of the visit",
+       hint="For example, 2026-11-26 14:30", required=True),
+    _f("visitor_role", "seen", "What is your role on this visit?", CHOICE, "your role on this visit",
+       choices=VISITOR_ROLES, required=True),
+    _f("child_seen", "seen", "Did you see the child?", CHOICE, "whether you saw the child",
+       choices=(("awake", "Yes, awake"), ("asleep", "Yes, asleep"), ("not_seen", "No, not seen")), required=True),
+    _f("child_not_seen_reason", "seen", "Why was the child not seen?", TEXT, "why the child was not seen",
+       hint="Say who told you and what they said", max_length=1000),
+    _f("seen_alone", "seen", "Did you see the child alone, away from the carers?", BOOL, "whether you saw the child alone"),
+    _f("interpreter_used", "seen", "Was an interpreter used?", BOOL, "whether an interpreter was used"),
+    _f("carer_presentation", "seen", "How did the carers present?", CHOICE, "how the carers presented",
+       choices=(("engaged", "Engaged"), ("intoxicated", "Intoxicated"), ("hostile", "Hostile"),
+                ("intimidating", "Intimidating"), ("controlling", "Controlling"))),
+    _f("account_consistency", "seen", "Were the carers' accounts consistent?", TEXT, "whether the carers' accounts were consistent",
+       hint="Note anything that differed between carers or from earlier visits", max_length=2000),
+    _f("agencies_involved", "seen", "Which other agencies are involved?", TEXT, "the other agencies involved",
+       hint="For example, GP, nursery, housing, police", max_length=1000),
+    # --- sleep ------------------------------------------------------------------------------------
+    _f("sleep_space", "sleep", "Where does the child sleep?", CHOICE, "where the child sleeps",
+       choices=(("cot", "Cot"), ("moses_basket", "Moses basket"), ("travel_cot", "Travel cot"),
+                ("toddler_bed", "Toddler bed"), ("adult_bed", "Adult bed"), ("sofa", "Sofa"),
+                ("floor", "Floor"), ("none", "No sleep space"))),
+    _f("mattress_firm_flat_fits", "sleep", "Is the mattress firm and flat, and does it fit without gaps?", BOOL,
+       "whether the mattress is firm, flat and fits"),
+    _f("mattress_condition", "sleep", "What condition is the mattress in?", CHOICE, "the condition of the mattress",
+       choices=(("clean", "Clean"), ("stained", "Stained"), ("wet", "Wet"), ("soiled", "Soiled"),
+                ("mouldy", "Mouldy"), ("torn", "Torn"))),
+    _f("covering", "sleep", "What covers the child when asleep?", CHOICE, "what covers the child when asleep",
+       choices=(("none", "Nothing"), ("tucked_sheet_blanket", "Sheet or blanket tucked in, no higher than the shoulders"),
+                ("sleep_bag", "Baby sleep bag"), ("duvet", "Duvet or quilt"), ("pillow", "Pillow"))),
+    _f("items_in_cot", "sleep", "What else is in the sleep space?", MULTI, "what else is in the sleep space",
+       hint="Select all that apply. Leave blank if you did not see the sleep space",
+       choices=(("none", "Nothing else"), ("pillow", "Pillow"), ("bumper", "Cot bumper"), ("pod", "Pod or nest"),
+                ("soft_toys", "Soft toys"), ("weighted_item", "Weighted item"), ("cords", "Cords or ties"))),
+    _f("room_temp_c", "sleep", "What is the temperature of the room where the child sleeps?", DECIMAL,
+       "the room temperature", hint="In degrees Celsius. 16 to 20°C is the usual advice", unit="°C",
+       minimum=5, maximum=35, places=1),
+    _f("room_heated", "sleep", "Is the room heated?", BOOL, "whether the room is heated"),
+    _f("child_cold", "sleep", "Is the child cold to touch, mottled or shivering?", BOOL, "whether the child is cold"),
+    _f("co_sleeping", "sleep", "Does the child share a bed or sofa with an adult?", BOOL, "whether the child co-sleeps"),
+    _f("co_sleeping_risks", "sleep", "Which co-sleeping risks are present?", MULTI, "the co-sleeping risks",
+       hint="Select all that apply",
+       choices=(("smoking", "An adult smokes"), ("alcohol_or_drugs", "Alcohol or drugs taken"),
+                ("sofa_or_armchair", "Sofa or armchair"), ("premature_or_low_birth_weight", "Born early or small"),
+                ("pets", "Pets in the bed"))),
+    _f("left_in_cot_awake", "sleep", "Is the child left in the cot awake for long periods?", BOOL,
+       "whether the child is left in the cot awake"),
+    # --- food -------------------------------------------------------------------------------------
+    _f("feeding_mode", "food", "How is the child fed?", CHOICE, "how the child is fed",
+       choices=(("breast", "Breastfed"), ("formula", "Formula"), ("mixed", "Breast and formula"),
+                ("solids", "Solids with milk"), ("family_foods", "Family foods"))),
+    _f("age_appropriate_food", "food", "How much food suitable for the child's age is in the home?", CHOICE,
+       "how much suitable food is in the home",
+       choices=(("none", "None"), ("less_than_1_day", "Less than 1 day"), ("1_to_3_days", "1 to 3 days"),
+                ("more_than_3_days", "More than 3 days"))),
+    _f("formula_days", "food", "How many days of formula are in the home?", INT, "the number of days of formula",
+       hint="0 if none", unit="days", minimum=0, maximum=60),
+    _f("spoiled_food_accessible", "food", "Is mouldy or spoiled food within the child's reach?", BOOL,
+       "whether spoiled food is within reach"),
+    _f("kitchen_usable", "food", "Which of these work in the kitchen?", MULTI, "what works in the kitchen",
+       hint="Select all that work",
+       choices=(("fridge", "Fridge"), ("cooker", "Cooker"), ("water", "Running water"), ("none", "None of these"))),
+    _f("feed_observed", "food", "Did you observe a feed?", BOOL, "whether you observed a feed"),
+    _f("feed_notes", "food", "What did you see during the feed?", TEXT, "what you saw during the feed", max_length=2000),
+    _f("child_hungry_or_hoarding", "food", "Did the child seem hungry, or hoard or gorge food?", BOOL,
+       "whether the child seemed hungry"),
+    _f("food_bank_offered", "food", "Did you offer a food bank referral?", BOOL, "whether you offered a food bank referral"),
+    # --- weight -----------------------------------------------------------------------------------
+    _f("weight_kg", "weight", "What does the child weigh?", DECIMAL, "the child's weight",
+       hint="In kilograms, to 2 decimal places, like 9.45. Leave blank if not weighed", unit="kg",
+       minimum=0.3, maximum=40, places=2),
+    _f("weight_clothing", "weight", "What was the child wearing when weighed?", CHOICE,
+       "what the child was wearing when weighed",
+       hint="Weigh babies and children under 2 naked",
+       choices=(("naked", "Naked"), ("nappy", "Nappy only"), ("vest_and_pants", "Vest and pants"), ("clothed", "Clothed"))),
+    _f("scale_type", "weight", "What type of scale did you use?", CHOICE, "the type of scale",
+       choices=(("class_iii", "Class III medical scale"), ("other", "Other scale"))),
+    _f("scale_id", "weight", "Scale identifier", TEXT, "the scale identifier", hint="The serial or asset number",
+       max_length=100),
+    _f("scale_calibration_date", "weight", "When was the scale last calibrated?", DATE, "the calibration date",
+       hint="For example, 2026-03-27"),
+    _f("length_height_cm", "weight", "Length or height", DECIMAL, "the length or height",
+       hint="In centimetres. Leave blank if not measured", unit="cm", minimum=30, maximum=130, places=1),
+    _f("length_method", "weight", "How was length or height measured?", CHOICE, "how length or height was measured",
+       choices=(("board", "Length board"), ("mat", "Length mat"), ("stadiometer", "Stadiometer"))),
+    _f("ofc_cm", "weight", "Head circumference", DECIMAL, "the head circumference", hint="In centimetres",
+       unit="cm", minimum=25, maximum=60, places=1),
+    _f("mother_height_cm", "weight", "Height of birth mother", DECIMAL, "the height of the birth mother",
+       hint="In centimetres, measured or reported", unit="cm", minimum=100, maximum=220, places=1),
+    _f("father_height_cm", "weight", "Height of birth father", DECIMAL, "the height of the birth father",
+       hint="In centimetres, measured or reported", unit="cm", minimum=100, maximum=220, places=1),
+    _f("remeasured_confirmed", "weight", "Did you re-weigh the child and confirm this weight?", BOOL,
+       "whether you re-weighed the child and confirmed the weight",
+       hint="Needed when a weight is far from what is expected for the child's age"),
+    # --- mobility ---------------------------------------------------------------------------------
+    _f("head_control", "mobility", "Holds head steady", BOOL, "whether the child holds their head steady"),
+    _f("rolls", "mobility", "Rolls over", BOOL, "whether the child rolls over"),
+    _f("sits_unsupported", "mobility", "Sits without support", BOOL, "whether the child sits without support"),
+    _f("crawls_or_shuffles", "mobility", "Crawls or bottom-shuffles", BOOL, "whether the child crawls or shuffles"),
+    _f("pulls_to_stand", "mobility", "Pulls to stand", BOOL, "whether the child pulls to stand"),
+    _f("cruises", "mobility", "Cruises along furniture", BOOL, "whether the child cruises"),
+    _f("stands_alone", "mobility", "Stands alone", BOOL, "whether the child stands alone"),
+    _f("walks_independently", "mobility", "Walks alone", BOOL, "whether the child walks alone"),
+    _f("milestones_evidence", "mobility", "How do you know about these skills?", CHOICE,
+       "how you know about these skills",
+       choices=(("observed", "I saw them today"), ("reported", "A carer told me"), ("both", "Some seen, some reported"))),
+    _f("weight_bearing", "mobility", "Does the child take weight on both legs when held?", BOOL,
+       "whether the child takes weight on their legs"),
+    _f("skills_lost", "mobility", "Has the child lost a skill they had before?", BOOL, "whether the child has lost a skill"),
+    _f("pain_on_handling", "mobility", "Does the child show pain when handled?", BOOL, "whether the child shows pain when handled"),
+    _f("limb_asymmetry", "mobility", "Does the child move one side less than the other?", BOOL,
+       "whether the child moves one side less"),
+    _f("limb_not_used", "mobility", "Is the child not using an arm or leg?", BOOL, "whether the child is not using a limb"),
+    _f("stimulation_toys", "mobility", "Are there toys and play suitable for the child's age?", CHOICE,
+       "the toys and play available", choices=(("none", "None"), ("few", "A few"), ("adequate", "Enough"))),
+    # --- injuries (visit level; the marks themselves are INJURY_FIELDS) ----------------------------
+    _f("known_fractures", "injuries", "How many fractures is the child known to have had?", INT,
+       "the number of known fractures", hint="From medical records or a clinician. 0 if none", minimum=0, maximum=50),
+    _f("fractures_different_ages", "injuries", "Are the fractures of different ages?", BOOL,
+       "whether the fractures are of different ages"),
+    _f("occult_fracture", "injuries", "Has a hidden (occult) fracture been found?", BOOL,
+       "whether a hidden fracture has been found"),
+    # --- home -------------------------------------------------------------------------------------
+    _f("hca_smell", "home", "Is there a strong smell (urine, faeces, rot)?", BOOL, "whether there is a strong smell"),
+    _f("hca_floors", "home", "Are floors dirty or covered in debris?", BOOL, "whether floors are dirty"),
+    _f("hca_surfaces", "home", "Are kitchen surfaces dirty or cluttered with old food?", BOOL, "whether surfaces are dirty"),
+    _f("hca_crockery", "home", "Are dishes and bottles left unwashed?", BOOL, "whether dishes are unwashed"),
+    _f("hca_toilet_bath", "home", "Is the toilet or bath dirty or unusable?", BOOL, "whether the toilet or bath is dirty"),
+    _f("hca_furnishings", "home", "Are beds and furniture dirty or broken?", BOOL, "whether furnishings are dirty or broken"),
+    _f("hca_clothing_hair", "home", "Are the children's clothes or hair unwashed?", BOOL, "whether clothes or hair are unwashed"),
+    _f("hca_rubbish", "home", "Is rubbish piled up inside?", BOOL, "whether rubbish is piled up"),
+    _f("hazards", "home", "Which hazards are within the child's reach?", MULTI, "the hazards within reach",
+       hint="Select all that apply",
+       choices=(("none", "None seen"), ("medicines_drugs", "Medicines or drugs"), ("sharps", "Needles or sharps"),
+                ("wiring", "Exposed wiring"), ("stairs", "Unguarded stairs or windows"), ("animals", "Unsafe animals"),
+                ("smoke", "Smoke"))),
+    _f("heating", "home", "Is the home heated?", BOOL, "whether the home is heated"),
+    _f("hot_water", "home", "Is there hot water?", BOOL, "whether there is hot water"),
+    _f("damp_mould", "home", "Is there damp or mould?", BOOL, "whether there is damp or mould"),
+    _f("overcrowding", "home", "Is the home overcrowded?", BOOL, "whether the home is overcrowded"),
+    _f("gcp2_physical", "home", "GCP2 grade: physical care", INT, "the GCP2 physical care grade",
+       hint="1 to 5. Only if you are trained in the Graded Care Profile 2", minimum=1, maximum=5),
+    _f("gcp2_safety", "home", "GCP2 grade: safety", INT, "the GCP2 safety grade", hint="1 to 5", minimum=1, maximum=5),
+    _f("gcp2_love", "home", "GCP2 grade: love", INT, "the GCP2 love grade", hint="1 to 5", minimum=1, maximum=5),
+    _f("gcp2_esteem", "home", "GCP2 grade: esteem", INT, "the GCP2 esteem grade", hint="1 to 5", minimum=1, maximum=5),
+    # --- presentation -----------------------------------------------------------------------------
+    _f("demeanour", "presentation", "How did the child seem?", CHOICE, "how the child seemed",
+       choices=(("content", "Content"), ("interactive", "Interactive"), ("withdrawn", "Withdrawn"),
+                ("watchful_frozen", "Watchful or frozen"), ("distressed", "Distressed"),
+                ("unresponsive", "Unresponsive to carer"))),
+    _f("hygiene", "presentation", "What was the child's hygiene like?", CHOICE, "the child's hygiene",
+       choices=(("clean", "Clean"), ("dirty", "Dirty"), ("smelly", "Smelly"), ("sore_nappy_area", "Sore nappy area"),
+                ("soiled_nappy", "Soiled nappy left on"))),
+    _f("clothing_adequate", "presentation", "Is the child's clothing right for the temperature and their size?", BOOL,
+       "whether the clothing is adequate"),
+    _f("carer_interaction", "presentation", "How did the carer interact with the child?", CHOICE,
+       "how the carer interacted with the child",
+       choices=(("warm", "Warm"), ("indifferent", "Indifferent"), ("hostile", "Hostile"), ("fearful", "Fearful"))),
+    _f("restraint_observed", "presentation", "Were the child's limbs taped, tied or otherwise restrained?", BOOL,
+       "whether the child was restrained"),
+    _f("day_in_the_life", "presentation", "What is a day in the child's life like?", TEXT, "a day in the child's life",
+       hint="In the carer's words and your own", max_length=4000),
+    _f("child_words_or_behaviour", "presentation", "What did the child say or do?", TEXT,
+       "what the child said or did", hint="Exactly as seen or heard", max_length=4000),
+    # --- summary ----------------------------------------------------------------------------------
+    _f("observed_verbatim", "summary", "What did you see and hear?", TEXT, "what you saw and heard",
+       hint="Exactly what was seen and said, by whom, and when. Keep your opinion for the next box", max_length=8000),
+    _f("interpretation", "summary", "What do you think it means?", TEXT, "what you think it means",
+       hint="Your professional view, and why it is or is not a concern", max_length=8000),
+    _f("disclosure", "summary", "Did anyone disclose harm to the child?", CHOICE, "whether anyone disclosed harm",
+       choices=(("none", "No"), ("by_child", "Yes, the child"), ("by_third_party", "Yes, someone else"))),
+    _f("disclosure_details", "summary", "What was disclosed, and by whom?", TEXT, "what was disclosed", max_length=4000),
+    _f("referral_made", "summary", "Have you made a referral to children's social care (MASH) about this visit?", BOOL,
+       "whether you have made a referral"),
+    _f("referral_reference", "summary", "Referral reference", TEXT, "the referral reference", max_length=100),
+    _f("s47_started", "summary", "Has a section 47 enquiry started?", BOOL, "whether a section 47 enquiry has started"),
+    _f("assessment_started_on", "summary", "When did the current social care assessment start?", DATE,
+       "the assessment start date", hint="Leave blank if there is no open assessment"),
+    _f("missed_appointments", "summary", "How many weighs or clinic appointments has the child missed since the last visit?",
+       INT, "the number of missed appointments", hint="0 if none", minimum=0, maximum=20),
+)
+
+INJURY_FIELDS: tuple[Field, ...] = (
+    _f("type", "injuries", "Type of mark", CHOICE, "the type of mark", required=True,
+       choices=(("bruise", "Bruise"), ("petechiae", "Petechiae"), ("abrasion", "Abrasion"), ("laceration", "Cut"),
+                ("burn", "Burn or scald"), ("bite", "Bite"), ("swelling", "Swelling"), ("deformity", "Deformity"),
+                ("ligature_mark", "Ligature mark"), ("suspected_fracture", "Suspected fracture"))),
+    _f("body_site", "injuries", "Where on the body?", CHOICE, "where the mark is on the body", choices=BODY_SITES,
+       required=True),
+    _f("size_mm", "injuries", "Size", INT, "the size of the mark", hint="Longest side in millimetres", unit="mm",
+       minimum=0, maximum=500),
+    _f("pattern", "injuries", "Does it have a shape or pattern?", CHOICE, "the shape or pattern",
+       choices=(("none", "No pattern"), ("hand", "Hand or fingers"), ("grip", "Grip marks"), ("ligature", "Ligature"),
+                ("stick", "Stick or linear"), ("teeth", "Teeth"), ("implement", "Implement"))),
+    _f("count", "injuries", "How many marks like this?", INT, "the number of marks", minimum=1, maximum=100),
+    _f("clustered", "injuries", "Are they clustered together?", BOOL, "whether the marks are clustered"),
+    _f("colour", "injuries", "Colour", TEXT, "the colour",
+       hint="Describe only. Colour is never used to date an injury", max_length=200),
+    _f("explanation", "injuries", "Explanation given", TEXT, "the explanation", max_length=2000),
+    _f("explanation_given_by", "injuries", "Who gave the explanation?", TEXT, "who gave the explanation", max_length=200),
+    _f("explanation_assessment", "injuries", "Is the explanation suitable?", CHOICE,
+       "whether the explanation is suitable",
+       hint="Unsuitable means implausible, inadequate or inconsistent with the injury or the child's development",
+       choices=(("suitable", "Suitable"), ("unsuitable", "Unsuitable"), ("none", "No explanation given"),
+                ("inconsistent", "Inconsistent between people or over time"))),
+    _f("first_noticed_date", "injuries", "When did the carer first notice it?", DATE, "the date it was first noticed",
+       hint="For example, 2026-11-24"),
+    _f("medical_help_sought", "injuries", "Has medical help been sought?", BOOL, "whether medical help was sought"),
+    _f("medical_help_date", "injuries", "When was medical help sought?", DATE, "the date medical help was sought"),
+    _f("photo_taken", "injuries", "Was a photograph taken?", BOOL, "whether a photograph was taken"),
+    _f("known_medical_condition", "injuries", "Has a clinician confirmed a condition that explains it?", CHOICE,
+       "the confirmed medical condition",
+       choices=(("none", "No"), ("coagulopathy", "Bleeding disorder"), ("osteogenesis_imperfecta", "Osteogenesis imperfecta"),
+                ("congenital_dermal_melanocytosis", "Congenital dermal melanocytosis"))),
+)
+
+CARER_FIELDS: tuple[Field, ...] = (
+    _f("role", "seen", "Who is this person to the child?", CHOICE, "who this person is to the child", required=True,
+       choices=(("mother", "Mother"), ("father", "Father"), ("step_parent", "Step-parent"),
+                ("partner_of_parent", "Partner of a parent"), ("grandparent", "Grandparent"),
+                ("other_relative", "Other relative"), ("foster_carer", "Foster carer"), ("sibling", "Sibling"),
+                ("friend_or_neighbour", "Friend or neighbour"), ("other", "Other"))),
+    _f("name", "seen", "Name", TEXT, "their name", hint="Optional. Can be redacted before release", max_length=200),
+    _f("parental_responsibility", "seen", "Do they have parental responsibility?", BOOL,
+       "whether they have parental responsibility"),
+    _f("lives_here", "seen", "Do they live here?", BOOL, "whether they live here"),
+    _f("present_throughout", "seen", "Were they present for the whole visit?", BOOL, "whether they were present throughout"),
+)
+
+CHILD_FIELDS: tuple[Field, ...] = (
+    _f("given_name", "child", "Given name", TEXT, "the child's given name", required=True, max_length=100),
+    _f("family_name", "child", "Family name", TEXT, "the child's family name", required=True, max_length=100),
+    _f("date_of_birth", "child", "Date of birth", DATE, "the child's date of birth", required=True,
+       hint="For example, 2025-06-27"),
+    _f("sex", "child", "Sex", CHOICE, "the child's sex", required=True, hint="As recorded at birth, for the growth charts",
+       choices=(("male", "Male"), ("female", "Female"))),
+    _f("gestation_weeks", "child", "Gestation at birth: weeks", INT, "the weeks of gestation at birth", required=True,
+       hint="22 to 44. 40 if the child was born at term and the exact gestation is not known", minimum=22, maximum=44),
+    _f("gestation_days", "child", "Gestation at birth: days", INT, "the days of gestation at birth", hint="0 to 6",
+       minimum=0, maximum=6),
+    _f("birth_weight_kg", "child", "Birth weight", DECIMAL, "the birth weight", hint="In kilograms, like 3.25",
+       unit="kg", minimum=0.3, maximum=6.5, places=3),
+    _f("nhs_number", "child", "NHS number", TEXT, "the NHS number", hint="10 digits, like 943 476 5919. Optional",
+       max_length=12),
+)
+
+FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in VISIT_FIELDS}
+INJURY_BY_NAME: dict[str, Field] = {f.name: f for f in INJURY_FIELDS}
+CARER_BY_NAME: dict[str, Field] = {f.name: f for f in CARER_FIELDS}
+CHILD_BY_NAME: dict[str, Field] = {f.name: f for f in CHILD_FIELDS}
+MILESTONES = ("head_control", "rolls", "sits_unsupported", "crawls_or_shuffles", "pulls_to_stand", "cruises",
+              "stands_alone", "walks_independently")
+HCA_ITEMS = ("hca_smell", "hca_floors", "hca_surfaces", "hca_crockery", "hca_toilet_bath", "hca_furnishings",
+             "hca_clothing_hair", "hca_rubbish")
+
+
+def fields_in_section(section: str) -> list[Field]:
+    """The visit fields asked on one section's page, in the order they are asked."""
+    return [f for f in VISIT_FIELDS if f.section == section]
+
+
+def dictionary_rows() -> list[dict[str, Any]]:
+    """Every field of the data dictionary as plain rows: entity, name, question, type, unit, allowed values, section."""
+    rows = []
+    for entity, fields in (("child", CHILD_FIELDS), ("visit", VISIT_FIELDS), ("injury", INJURY_FIELDS),
+                           ("carer_present", CARER_FIELDS)):
+        for f in fields:
+            if f.choices:
+                allowed = "; ".join(f"{v} ({label})" for v, label in f.choices)
+            elif f.kind == BOOL:
+                allowed = "true; false; null (not observed)"
+            elif f.minimum is not None:
+                allowed = f"{f.minimum:g} to {f.maximum:g}" + (f" {f.unit}" if f.unit else "")
+            else:
+                allowed = ""
+            section = SECTION_BY_KEY[f.section].title if f.section in SECTION_BY_KEY else entity
+            rows.append({"entity": entity, "name": f.name, "question": f.question, "type": f.kind,
+                         "unit": f.unit, "allowed_values": allowed, "required": f.required, "section": section,
+                         "hint": f.hint})
+    return rows

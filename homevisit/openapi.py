@@ -1,0 +1,150 @@
+"""The OpenAPI 3.1 document of the JSON API, generated from the data dictionary so it cannot drift."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from homevisit.dictionary import (
+    BOOL,
+    CARER_FIELDS,
+    CHILD_FIELDS,
+    CHOICE,
+    DATE,
+    DATETIME,
+    DECIMAL,
+    INJURY_FIELDS,
+    INT,
+    MULTI,
+    VISIT_FIELDS,
+    Field,
+)
+
+
+def _schema(f: Field) -> dict[str, Any]:
+    nullable = not f.required
+    if f.kind == BOOL:
+        s: dict[str, Any] = {"type": ["boolean", "null"] if nullable else "boolean"}
+    elif f.kind == CHOICE:
+        s = {"enum": f.values + ([None] if nullable else [])}
+    elif f.kind == MULTI:
+        s = {"type": ["array", "null"], "items": {"enum": f.values}, "uniqueItems": True}
+    elif f.kind in (INT, DECIMAL):
+        s = {"type": [("integer" if f.kind == INT else "number")] + (["null"] if nullable else [])}
+        if f.minimum is not None:
+            s["minimum"] = f.minimum
+            s["maximum"] = f.maximum
+    elif f.kind == DATE:
+        s = {"type": ["string", "null"] if nullable else "string", "format": "date"}
+    elif f.kind == DATETIME:
+        s = {"type": ["string", "null"] if nullable else "string", "format": "date-time"}
+    else:
+        s = {"type": ["string", "null"] if nullable else "string", "maxLength": f.max_length}
+    s["description"] = f.question + (f" ({f.hint})" if f.hint else "") + (f" Unit: {f.unit}." if f.unit else "")
+    return s
+
+
+def _object(fields: tuple[Field, ...], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    props = {f.name: _schema(f) for f in fields}
+    props.update(extra or {})
+    return {"type": "object", "properties": props, "required": [f.name for f in fields if f.required]}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/problem+json": {"schema": _ref("Problem")}}}
+
+
+ERRORS = {"401": _problem("No valid token"), "404": _problem("Not found (or another team's record)")}
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    uuid_param = {"in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+    visit = _object(VISIT_FIELDS, {
+        "id": {"type": "string", "format": "uuid", "description": "Client-generated UUID"},
+        "child_id": {"type": "string", "format": "uuid"},
+        "injuries": {"type": "array", "items": _ref("Injury"), "maxItems": 50},
+        "carers_present": {"type": "array", "items": _ref("CarerPresent"), "maxItems": 20},
+    })
+    visit["required"] = ["id", "child_id"] + visit["required"]
+    stored_visit = {"allOf": [_ref("Visit"), {"type": "object", "properties": {
+        "status": {"enum": ["submitted", "signed"]},
+        "growth": {"type": "object", "properties": {"weight_sds": {"type": ["number", "null"]},
+                                                    "weight_centile": {"type": ["number", "null"]},
+                                                    "centile_spaces_fallen_since_birth": {"type": ["number", "null"]}}},
+        "required_actions": {"type": "array", "items": _ref("Action")},
+        "record_sha256": {"type": ["string", "null"]}}}]}
+    action = {"type": "object", "properties": {
+        "id": {"type": "string"}, "rule_id": {"type": "string"}, "title": {"type": "string"},
+        "severity": {"enum": ["immediate", "same_day", "within_days", "monitor"]},
+        "due_at": {"type": "string", "format": "date-time"}, "status": {"enum": ["open", "done", "not_done"]},
+        "source": {"type": "string"}, "action": {"type": "string"}, "owner": {"enum": ["visitor", "supervisor"]}}}
+    child_out = _object(CHILD_FIELDS, {"id": {"type": "string", "format": "uuid"}})
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Home Visit Toolkit API", "version": "1.0.0",
+                 "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Child": child_out, "Visit": visit, "StoredVisit": stored_visit, "Action": action,
+                "Injury": _object(INJURY_FIELDS), "CarerPresent": _object(CARER_FIELDS),
+                "Problem": {"type": "object", "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}},
+            },
+        },
+        "paths": {
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
+                                             "responses": {"200": {"description": "OpenAPI document"}}}},
+            "/api/v1/children": {"post": {"summary": "Add a child to your team's caseload",
+                                          "requestBody": _json(_ref("Child")),
+                                          "responses": {"201": {"description": "Created", **_json(_ref("Child"))},
+                                                        "422": _problem("Answers need correcting"), **ERRORS}}},
+            "/api/v1/children/{child_id}": {"get": {
+                "summary": "A child with growth and open actions",
+                "parameters": [{"name": "child_id", **uuid_param}],
+                "responses": {"200": {"description": "The child", **_json(_ref("Child"))}, **ERRORS}}},
+            "/api/v1/children/{child_id}/chronology": {"get": {
+                "summary": "Every visit, concern and action in date order",
+                "parameters": [{"name": "child_id", **uuid_param}],
+                "responses": {"200": {"description": "The chronology"}, **ERRORS}}},
+            "/api/v1/visits/{visit_id}": {
+                "put": {"summary": "Store a visit under the client's UUID (idempotent)",
+                        "parameters": [{"name": "visit_id", **uuid_param}],
+                        "requestBody": _json(_ref("Visit")),
+                        "responses": {"201": {"description": "Stored", **_json(_ref("StoredVisit"))},
+                                      "200": {"description": "Identical replay", **_json(_ref("StoredVisit"))},
+                                      "409": _problem("Same id, different body; or already signed"),
+                                      "413": _problem("Body too large"),
+                                      "422": _problem("Answers need correcting"), **ERRORS}},
+                "get": {"summary": "A stored visit", "parameters": [{"name": "visit_id", **uuid_param}],
+                        "responses": {"200": {"description": "The visit", **_json(_ref("StoredVisit"))}, **ERRORS}}},
+            "/api/v1/actions": {"get": {
+                "summary": "Your team's required actions",
+                "parameters": [{"name": "status", "in": "query", "schema": {"enum": ["open", "done", "not_done"]}},
+                               {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
+                               {"name": "child_id", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Actions"}, **ERRORS}}},
+            "/api/v1/actions/{action_id}/complete": {"post": {
+                "summary": "Close an action as done (outcome) or not done (reason; a supervisor countersigns)",
+                "parameters": [{"name": "action_id", **uuid_param}],
+                "requestBody": _json({"type": "object", "properties": {"outcome": {"type": "string"},
+                                                                       "not_done_reason": {"type": "string"}}}),
+                "responses": {"200": {"description": "The action", **_json(_ref("Action"))},
+                              "409": _problem("Already closed"), "422": _problem("Answers need correcting"),
+                              **ERRORS}}},
+        },
+    }

@@ -1,0 +1,377 @@
+"""The SQLite database: the connection settings, the numbered migrations and write transactions.
+
+This is the only module that imports sqlite_utils. Every write transaction begins with
+``BEGIN IMMEDIATE`` so two writers never both read and then fail on upgrade to a write lock
+("database is locked"); WAL with ``synchronous=FULL`` makes a committed visit survive power loss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, MULTI, VISIT_FIELDS
+
+BUSY_TIMEOUT_MS = 10_000
+DB_FILENAME = "homevisit.db"
+
+migrations = Migrations("homevisit")
+
+
+def connect(path: str | Path) -> Database:
+    """Open the database with the settings every connection needs (WAL, FULL sync, foreign keys)."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return Database(conn, execute_plugins=False)
+
+
+@contextlib.contextmanager
+def write(db: Database) -> Iterator[Database]:
+    """A write transaction opened with BEGIN IMMEDIATE; committed on success, rolled back on any error."""
+    conn = db.conn
+    if conn.in_transaction:  # nested: the outer transaction already holds the write lock
+        with db.atomic():
+            yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+def migrate(db: Database) -> None:
+    """Apply every pending numbered migration."""
+    with write(db):
+        migrations.apply(db)
+
+
+def query(db: Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    """Rows of a read query as plain dicts."""
+    return [dict(row) for row in db.conn.execute(sql, params).fetchall()]
+
+
+def query_one(db: Database, sql: str, params: Any = ()) -> dict[str, Any] | None:
+    """The first row of a read query as a dict, or None."""
+    row = db.conn.execute(sql, params).fetchone()
+    return dict(row) if row is not None else None
+
+
+def execute(db: Database, sql: str, params: Any = ()) -> sqlite3.Cursor:
+    """Run one statement (inside a write transaction for changes)."""
+    return db.conn.execute(sql, params)
+
+
+def insert(db: Database, table: str, row: dict[str, Any]) -> None:
+    """Insert one row (inside a write transaction)."""
+    columns = ", ".join(f'"{c}"' for c in row)
+    marks = ", ".join("?" for _ in row)
+    db.conn.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', [encode(v) for v in row.values()])
+
+
+def update(db: Database, table: str, key: str, key_value: Any, changes: dict[str, Any]) -> int:
+    """Update one row by key (inside a write transaction); returns the number of rows changed."""
+    if not changes:
+        return 0
+    sets = ", ".join(f'"{c}" = ?' for c in changes)
+    cur = db.conn.execute(f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?',
+                          [encode(v) for v in changes.values()] + [key_value])
+    return cur.rowcount
+
+
+def encode(value: Any) -> Any:
+    """Store lists (multi-select answers) as JSON text; everything else as it is."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return value
+
+
+MULTI_COLUMNS = frozenset(f.name for f in VISIT_FIELDS if f.kind == MULTI)
+
+
+def decode_visit_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Turn a stored visit row back into the dictionary's values (JSON lists, booleans)."""
+    from homevisit.dictionary import BOOL, FIELDS_BY_NAME
+
+    out = dict(row)
+    for name, value in row.items():
+        f = FIELDS_BY_NAME.get(name)
+        if f is None or value is None:
+            continue
+        if f.kind == MULTI:
+            out[name] = json.loads(value)
+        elif f.kind == BOOL:
+            out[name] = bool(value)
+    return out
+
+
+def decode_row(fields: tuple, row: dict[str, Any]) -> dict[str, Any]:
+    """Booleans back to True/False for a child row (injury, carer)."""
+    from homevisit.dictionary import BOOL
+
+    out = dict(row)
+    for f in fields:
+        if f.kind == BOOL and out.get(f.name) is not None:
+            out[f.name] = bool(out[f.name])
+    return out
+
+
+def _columns(fields: tuple) -> str:
+    return ",\n".join(f'  "{f.name}" {f.column_type}' for f in fields)
+
+
+@migrations(name="0001_create_people")
+def _m0001(db: Database) -> None:
+    db.executescript("""
+    CREATE TABLE teams (
+      id INTEGER PRIMARY KEY,
+      name TEXT NOT NULL UNIQUE,
+      organisation TEXT NOT NULL DEFAULT '',
+      created_at TEXT NOT NULL
+    );
+    CREATE TABLE users (
+      id INTEGER PRIMARY KEY,
+      email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+      name TEXT NOT NULL,
+      role TEXT NOT NULL CHECK (role IN ('practitioner', 'supervisor', 'admin')),
+      visitor_role TEXT,
+      team_id INTEGER NOT NULL REFERENCES teams(id),
+      password_hash TEXT NOT NULL,
+      active INTEGER NOT NULL DEFAULT 1,
+      failed_logins INTEGER NOT NULL DEFAULT 0,
+      locked_until TEXT,
+      created_at TEXT NOT NULL
+    );
+    CREATE TABLE login_attempts (
+      id INTEGER PRIMARY KEY,
+      email TEXT NOT NULL,
+      user_id INTEGER REFERENCES users(id),
+      at TEXT NOT NULL,
+      succeeded INTEGER NOT NULL,
+      outcome TEXT NOT NULL,
+      remote_addr TEXT
+    );
+    CREATE INDEX login_attempts_user ON login_attempts(user_id, at);
+    CREATE TABLE sessions (
+      id_hash TEXT PRIMARY KEY,
+      user_id INTEGER REFERENCES users(id),
+      data TEXT NOT NULL DEFAULT '{}',
+      created_at TEXT NOT NULL,
+      last_seen_at TEXT NOT NULL,
+      expires_at TEXT NOT NULL,
+      ended_at TEXT,
+      ended_reason TEXT
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE TABLE api_tokens (
+      id INTEGER PRIMARY KEY,
+      user_id INTEGER NOT NULL REFERENCES users(id),
+      token_hash TEXT NOT NULL UNIQUE,
+      label TEXT NOT NULL DEFAULT '',
+      created_at TEXT NOT NULL,
+      last_used_at TEXT,
+      revoked_at TEXT
+    );
+    """)
+
+
+@migrations(name="0002_create_children_and_visits")
+def _m0002(db: Database) -> None:
+    db.executescript(f"""
+    CREATE TABLE children (
+      id TEXT PRIMARY KEY,
+      team_id INTEGER NOT NULL REFERENCES teams(id),
+      given_name TEXT NOT NULL,
+      family_name TEXT NOT NULL,
+      date_of_birth TEXT NOT NULL,
+      sex TEXT NOT NULL CHECK (sex IN ('male', 'female')),
+      gestation_weeks INTEGER NOT NULL,
+      gestation_days INTEGER NOT NULL DEFAULT 0,
+      birth_weight_kg REAL,
+      nhs_number TEXT,
+      lead_user_id INTEGER REFERENCES users(id),
+      legal_hold INTEGER NOT NULL DEFAULT 0,
+      created_at TEXT NOT NULL,
+      created_by INTEGER REFERENCES users(id)
+    );
+    CREATE INDEX children_team ON children(team_id, family_name, given_name);
+    CREATE TABLE allocations (
+      id INTEGER PRIMARY KEY,
+      child_id TEXT NOT NULL REFERENCES children(id) ON DELETE CASCADE,
+      user_id INTEGER NOT NULL REFERENCES users(id),
+      role TEXT,
+      started_on TEXT NOT NULL,
+      ended_on TEXT,
+      allocated_by INTEGER REFERENCES users(id)
+    );
+    CREATE INDEX allocations_child ON allocations(child_id, started_on);
+    CREATE TABLE visits (
+      id TEXT PRIMARY KEY,
+      child_id TEXT NOT NULL REFERENCES children(id) ON DELETE CASCADE,
+      team_id INTEGER NOT NULL REFERENCES teams(id),
+      visitor_id INTEGER NOT NULL REFERENCES users(id),
+      status TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'signed')),
+      version INTEGER NOT NULL DEFAULT 1,
+      body_sha256 TEXT,
+      source TEXT NOT NULL DEFAULT 'form',
+      draft_section TEXT,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL,
+      submitted_at TEXT,
+      signed_at TEXT,
+      signed_by INTEGER REFERENCES users(id),
+      record_sha256 TEXT,
+      reviewed_by INTEGER REFERENCES users(id),
+      reviewed_at TEXT,
+      review_note TEXT,
+      addendum_of TEXT REFERENCES visits(id),
+      weight_sds REAL,
+      weight_centile REAL,
+      centile_spaces_fallen_since_birth REAL,
+      centile_spaces_fallen_since_previous REAL,
+{_columns(VISIT_FIELDS)}
+    );
+    CREATE INDEX visits_child ON visits(child_id, visited_at);
+    CREATE INDEX visits_team ON visits(team_id, status, visited_at);
+    CREATE INDEX visits_visitor ON visits(visitor_id, status);
+    CREATE TABLE injuries (
+      id INTEGER PRIMARY KEY,
+      visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+      position INTEGER NOT NULL,
+{_columns(INJURY_FIELDS)}
+    );
+    CREATE INDEX injuries_visit ON injuries(visit_id, position);
+    CREATE TABLE carers_present (
+      id INTEGER PRIMARY KEY,
+      visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+      position INTEGER NOT NULL,
+{_columns(CARER_FIELDS)}
+    );
+    CREATE INDEX carers_present_visit ON carers_present(visit_id, position);
+    CREATE TABLE draft_inputs (
+      visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+      section TEXT NOT NULL,
+      form_data TEXT NOT NULL,
+      saved_at TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      PRIMARY KEY (visit_id, section)
+    );
+    """)
+
+
+@migrations(name="0003_create_audit_log")
+def _m0003(db: Database) -> None:
+    db.executescript("""
+    CREATE TABLE audit_log (
+      id INTEGER PRIMARY KEY,
+      at TEXT NOT NULL,
+      user_id INTEGER,
+      user_role TEXT,
+      team_id INTEGER,
+      action TEXT NOT NULL,
+      object_type TEXT NOT NULL,
+      object_id TEXT,
+      child_id TEXT,
+      detail TEXT NOT NULL DEFAULT '{}',
+      prev_hash TEXT NOT NULL,
+      hash TEXT NOT NULL
+    );
+    CREATE INDEX audit_child ON audit_log(child_id, at);
+    CREATE INDEX audit_object ON audit_log(object_type, object_id);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """)
+
+
+@migrations(name="0004_create_actions_and_concerns")
+def _m0004(db: Database) -> None:
+    db.executescript("""
+    CREATE TABLE concerns (
+      id TEXT PRIMARY KEY,
+      child_id TEXT NOT NULL REFERENCES children(id) ON DELETE CASCADE,
+      team_id INTEGER NOT NULL REFERENCES teams(id),
+      recorded_by INTEGER NOT NULL REFERENCES users(id),
+      occurred_on TEXT NOT NULL,
+      reporter_role TEXT NOT NULL,
+      agency TEXT NOT NULL DEFAULT '',
+      source TEXT NOT NULL DEFAULT '',
+      summary TEXT NOT NULL,
+      categories TEXT NOT NULL DEFAULT '[]',
+      disclosure TEXT,
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX concerns_child ON concerns(child_id, occurred_on);
+    CREATE TABLE actions (
+      id TEXT PRIMARY KEY,
+      child_id TEXT NOT NULL REFERENCES children(id) ON DELETE CASCADE,
+      team_id INTEGER NOT NULL REFERENCES teams(id),
+      visit_id TEXT REFERENCES visits(id) ON DELETE CASCADE,
+      concern_id TEXT REFERENCES concerns(id) ON DELETE CASCADE,
+      rule_id TEXT NOT NULL,
+      title TEXT NOT NULL,
+      action TEXT NOT NULL,
+      severity TEXT NOT NULL,
+      deadline TEXT NOT NULL,
+      due_at TEXT NOT NULL,
+      owner TEXT NOT NULL,
+      owner_user_id INTEGER REFERENCES users(id),
+      source TEXT NOT NULL,
+      reasons TEXT NOT NULL DEFAULT '',
+      requires_referral INTEGER NOT NULL DEFAULT 0,
+      category TEXT NOT NULL DEFAULT '',
+      status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'not_done')),
+      outcome TEXT,
+      not_done_reason TEXT,
+      completed_by INTEGER REFERENCES users(id),
+      completed_at TEXT,
+      countersigned_by INTEGER REFERENCES users(id),
+      countersigned_at TEXT,
+      countersign_note TEXT,
+      escalated_at TEXT,
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX actions_team_status ON actions(team_id, status, due_at);
+    CREATE INDEX actions_child ON actions(child_id, status);
+    CREATE INDEX actions_visit ON actions(visit_id);
+    """)
+
+
+@migrations(name="0005_create_records")
+def _m0005(db: Database) -> None:
+    db.executescript("""
+    CREATE TABLE records (
+      id INTEGER PRIMARY KEY,
+      visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+      kind TEXT NOT NULL CHECK (kind IN ('signed', 'countersigned')),
+      filename TEXT NOT NULL,
+      sha256 TEXT NOT NULL,
+      size_bytes INTEGER NOT NULL,
+      signed_by INTEGER REFERENCES users(id),
+      created_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX records_visit_kind ON records(visit_id, kind);
+    CREATE INDEX records_sha ON records(sha256);
+    """)

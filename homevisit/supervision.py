@@ -1,0 +1,65 @@
+"""What a supervisor needs to see about the team: overdue actions, decisions to countersign, visits to review."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from homevisit import actions as actions_mod
+from homevisit import audit, store
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def dashboard(db: Any, team_id: int, *, now: datetime | None = None) -> dict[str, Any]:
+    """Every list on the supervisor's dashboard, most urgent first."""
+    now = now or datetime.now(UTC)
+    now_text = now.isoformat(timespec="seconds")
+    end_of_today = datetime.now(LONDON).replace(hour=23, minute=59, second=59).astimezone(UTC)
+    actions_mod.escalate_overdue(db, team_id, now=now_text)
+    open_actions = actions_mod.list_actions(db, team_id, status="open")
+    overdue = [a for a in open_actions if a["due_at"] < now_text]
+    due_today = [a for a in open_actions if now_text <= a["due_at"] <= end_of_today.isoformat(timespec="seconds")]
+    awaiting_countersign = store.query(db, """
+        SELECT a.*, c.given_name, c.family_name, u.name AS completed_by_name FROM actions a
+        JOIN children c ON c.id = a.child_id LEFT JOIN users u ON u.id = a.completed_by
+        WHERE a.team_id = ? AND a.status = 'not_done' AND a.countersigned_at IS NULL
+        ORDER BY a.completed_at""", (team_id,))
+    awaiting_review = store.query(db, """
+        SELECT v.id, v.visited_at, v.status, v.child_id, c.given_name, c.family_name, u.name AS visitor_name,
+          (SELECT COUNT(*) FROM actions a WHERE a.visit_id = v.id) AS action_count
+        FROM visits v JOIN children c ON c.id = v.child_id JOIN users u ON u.id = v.visitor_id
+        WHERE v.team_id = ? AND v.status IN ('submitted', 'signed') AND v.reviewed_at IS NULL
+        ORDER BY v.visited_at DESC LIMIT 200""", (team_id,))
+    urgent_children = store.query(db, """
+        SELECT c.id, c.given_name, c.family_name, COUNT(*) AS urgent, MIN(a.due_at) AS first_due
+        FROM actions a JOIN children c ON c.id = a.child_id
+        WHERE a.team_id = ? AND a.status = 'open' AND a.severity IN ('immediate', 'same_day')
+        GROUP BY c.id ORDER BY first_due""", (team_id,))
+    since = (now - timedelta(days=180)).isoformat(timespec="seconds")
+    repeating = store.query(db, """
+        SELECT c.id, c.given_name, c.family_name, a.rule_id, a.title, COUNT(DISTINCT COALESCE(a.visit_id, a.concern_id)) AS times,
+               COUNT(DISTINCT COALESCE(v.visitor_id, k.recorded_by)) AS professionals, MAX(a.created_at) AS last_seen
+        FROM actions a JOIN children c ON c.id = a.child_id
+        LEFT JOIN visits v ON v.id = a.visit_id LEFT JOIN concerns k ON k.id = a.concern_id
+        WHERE a.team_id = ? AND a.created_at >= ? AND a.category NOT IN ('process')
+        GROUP BY c.id, a.rule_id HAVING times >= 2 ORDER BY times DESC, last_seen DESC LIMIT 100""", (team_id, since))
+    return {"overdue": overdue, "due_today": due_today, "awaiting_countersign": awaiting_countersign,
+            "awaiting_review": awaiting_review, "urgent_children": urgent_children, "repeating": repeating,
+            "open_count": len(open_actions)}
+
+
+def review_visit(db: Any, visit_id: str, supervisor: dict[str, Any], note: str = "") -> bool:
+    """A supervisor records that they reviewed a visit (and, when signing exists, countersigns it)."""
+    with store.write(db):
+        row = store.query_one(db, "SELECT child_id, reviewed_at, status FROM visits WHERE id = ? AND team_id = ?",
+                              (visit_id, supervisor["team_id"]))
+        if row is None or row["status"] == "draft":
+            return False
+        store.update(db, "visits", "id", visit_id, {"reviewed_by": supervisor["id"], "reviewed_at":
+                                                    datetime.now(UTC).isoformat(timespec="seconds"),
+                                                    "review_note": note or None})
+        audit.record(db, action="review", object_type="visit", object_id=visit_id, child_id=row["child_id"],
+                     user=supervisor)
+    return True

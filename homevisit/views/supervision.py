@@ -1,0 +1,32 @@
+"""The supervisor's dashboard and visit review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from homevisit import auth, supervision
+
+bp = Blueprint("supervision", __name__, url_prefix="/supervision")
+
+
+def db() -> Any:
+    return current_app.extensions["homevisit_db"]()
+
+
+@bp.route("/")
+@auth.access("supervisor", "admin")
+def dashboard() -> Any:
+    lists = supervision.dashboard(db(), g.user["team_id"])
+    return render_template("supervision/dashboard.html", **lists)
+
+
+@bp.route("/visits/<visit_id>/review", methods=["POST"])
+@auth.access("supervisor", "admin")
+def review(visit_id: str) -> Any:
+    note = (request.form.get("note") or "").strip()[:4000]
+    if not supervision.review_visit(db(), visit_id, g.user, note):
+        abort(404)
+    flash("The visit is marked as reviewed.", "success")
+    return redirect(request.form.get("back") or url_for("supervision.dashboard"))
