@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
 from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 
 class CompleteActionForm(FlaskForm):
     result = RadioField("Was this action done?", widget=GovRadioInput(),
-                        choices=[("done", "Yes, it was done"), ("not_done", "No, it was not done")],
+                        choices=[SelectChoice("done", "Yes, it was done"), SelectChoice("not_done", "No, it was not done")],
                         validators=[InputRequired("Select whether the action was done")])
     outcome = TextAreaField("What was done?", widget=GovTextArea(),
                             description="For example, who you spoke to, the referral reference, and when",

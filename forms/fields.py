@@ -19,6 +19,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import Form, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from forms.validators import DictionaryCheck
 from homevisit.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, Field
@@ -55,19 +56,24 @@ class GovTextAreaField(TextAreaField):
     widget = GovTextArea()
 
 
+def choices_of(pairs: Any) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def wtf_field(f: Field) -> Any:
     """The WTForms field for one dictionary field: label is the question, hint is the description."""
     check = [DictionaryCheck(f)]
     kw: dict[str, Any] = {"label": f.question, "description": f.hint, "validators": check}
     if f.kind == BOOL:
-        return GovRadioField(choices=YES_NO, **kw)
+        return GovRadioField(choices=choices_of(YES_NO), **kw)
     if f.kind == CHOICE:
         choices = list(f.choices) + ([] if f.required else [NOT_OBSERVED])
         if len(f.choices) > SELECT_THRESHOLD:
-            return GovSelectField(choices=[("", "Select an option")] + list(f.choices), **kw)
-        return GovRadioField(choices=choices, **kw)
+            return GovSelectField(choices=choices_of([("", "Select an option")] + list(f.choices)), **kw)
+        return GovRadioField(choices=choices_of(choices), **kw)
     if f.kind == MULTI:
-        return GovCheckboxesField(choices=list(f.choices), **kw)
+        return GovCheckboxesField(choices=choices_of(f.choices), **kw)
     if f.kind == TEXT and f.max_length > 300:
         return GovTextAreaField(**kw)
     return GovStringField(**kw)

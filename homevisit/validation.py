@@ -161,6 +161,9 @@ def _parse_number(f: Field, raw: Any) -> tuple[Any, str | None]:
         if isinstance(exponent, int) and -exponent > f.places:
             return None, f"Enter {f.noun} to {f.places} decimal places or fewer"
         value = float(number)
+    if f.unit == "kg" and f.maximum is not None and value >= 100 and value / 1000 <= f.maximum:
+        return None, (f"{value:g} kg cannot be a child's weight: it looks like grams. "
+                      f"Enter {f.noun} in kilograms, like {value / 1000:.2f}")
     if (f.minimum is not None and value < f.minimum) or (f.maximum is not None and value > f.maximum):
         return None, range_message(f)
     return value, None

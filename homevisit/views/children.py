@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from forms.child import ChildForm, child_form_values
 from homevisit import actions as actions_mod
 from homevisit import auth, children, growth, visits
+from homevisit.validation import validate_child
 
 bp = Blueprint("children", __name__, url_prefix="/children")
 
@@ -37,13 +38,17 @@ def caseload() -> Any:
 @auth.access("practitioner", "supervisor")
 def add() -> Any:
     form = ChildForm()
-    if request.method == "POST" and form.validate_on_submit():
-        child, errors = children.add_child(db(), child_form_values(form), g.user)
-        if child:
-            flash(f"{child['given_name']} {child['family_name']} has been added to your caseload.", "success")
-            return redirect(url_for("children.show", child_id=child["id"]))
+    if request.method == "POST":
+        if form.validate():
+            child, errors = children.add_child(db(), child_form_values(form), g.user)
+            if child:
+                flash(f"{child['given_name']} {child['family_name']} has been added to your caseload.", "success")
+                return redirect(url_for("children.show", child_id=child["id"]))
+        else:
+            _clean, errors = validate_child(child_form_values(form))
         for name, messages in errors.items():
-            form[name].errors = list(messages)
+            if name in form._fields and not form[name].errors:
+                form[name].errors = list(messages)
     return render_template("children/add.html", form=form)
 
 

@@ -1,0 +1,642 @@
+"""The printed visit record: PDF/A-3b content, embedded data, signatures, tamper evidence, no fetching."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pytest
+from PIL import Image, ImageDraw
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from homevisit.answers import answer_sections
+from homevisit.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, VISIT_FIELDS
+from homevisit.records import (
+    StrictURLFetcher,
+    URLRefused,
+    html_to_pdf,
+    render_batch,
+    render_record_html,
+    render_record_pdf,
+    render_signed_record,
+)
+from homevisit.signatures import clean_signature_png
+from homevisit.signing import (
+    SigningError,
+    init_signing,
+    load_signer,
+    sign_pdf,
+    trusted_certificates,
+    verify_pdf,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "records"
+RECORD_ID = "6f0b1c2e-8d3a-4f5b-9c7d-2e1a0b3c4d5e"
+INJECTION = '<img src="file:///etc/passwd"> <style>body{background:url(http://127.0.0.1:9/)}</style>'
+
+SENTENCES = (
+    "At {t} the mother, Ms Carter, opened the door holding the baby on her hip and said the baby had been "
+    "crying since the early hours.",
+    "I saw the baby in the living room on a changing mat on the floor; she followed my face and smiled.",
+    "The father, Mr Hughes, said he had been out working nights and had not seen any marks on the baby.",
+    "The kitchen had a working fridge containing two bottles of made-up formula dated yesterday.",
+    "I asked to see where the baby sleeps and was shown a cot in the parents' bedroom with a pillow in it.",
+    "The mother said the bruise on the left cheek happened when the baby rolled against the cot bars.",
+    "I explained that a baby who is not yet crawling does not usually bruise, and that I would need to share "
+    "this with children's social care today.",
+    "The mother became tearful and said she was struggling with money and had not slept properly for weeks.",
+)
+
+
+def long_note(length: int, label: str) -> str:
+    """Realistic free text of about ``length`` characters, ending with a sentence unique to ``label``."""
+    ending = f" This is the end of the {label} note, recorded in full."
+    parts: list[str] = []
+    n = 0
+    while sum(len(p) + 1 for p in parts) + len(ending) < length - 200:
+        hour, minute = divmod(14 * 60 + 30 + n, 60)
+        parts.append(SENTENCES[n % len(SENTENCES)].format(t=f"{hour:02d}:{minute:02d}"))
+        n += 1
+        if n % 5 == 0:
+            parts.append("\n\n")
+    return (" ".join(parts) + ending).replace(" \n\n ", "\n\n")
+
+
+LONG_NOTES = {
+    "observed_verbatim": long_note(8000, "seen and heard"),
+    "interpretation": long_note(8000, "professional view"),
+    "day_in_the_life": long_note(4000, "day in the life"),
+    "child_words_or_behaviour": long_note(4000, "child's voice"),
+}
+
+
+def full_visit(extra_note: str = "") -> dict[str, Any]:
+    """A visit with every section answered, a few items not observed, 3 marks and 2 people present."""
+    visit: dict[str, Any] = {}
+    not_observed = {"interpreter_used", "rolls", "gcp2_esteem", "father_height_cm"}
+    for n, f in enumerate(VISIT_FIELDS):
+        if f.name in not_observed:
+            visit[f.name] = None
+        elif f.kind == BOOL:
+            visit[f.name] = n % 3 != 0
+        elif f.kind == CHOICE:
+            visit[f.name] = f.values[1] if len(f.values) > 1 else f.values[0]
+        elif f.kind == MULTI:
+            visit[f.name] = [v for v in f.values if v != "none"][:2]
+        elif f.kind == INT:
+            visit[f.name] = int(f.minimum or 0) + 1
+        elif f.kind == DECIMAL:
+            visit[f.name] = round(((f.minimum or 0) + (f.maximum or 0)) / 2, f.places)
+        elif f.kind == DATE:
+            visit[f.name] = "2026-11-20"
+        elif f.kind == DATETIME:
+            visit[f.name] = "2026-11-26T14:30:00"
+        elif f.kind == TEXT:
+            visit[f.name] = LONG_NOTES.get(f.name, f"Recorded answer for {f.question.rstrip('?').lower()}.")
+    visit["child_seen"] = "awake"
+    visit["weight_kg"] = 6.85
+    visit["account_consistency"] = "The parents gave different accounts of the bruise. " + extra_note
+    visit["carers_present"] = [
+        {"role": "mother", "name": "Jade Carter", "parental_responsibility": True, "lives_here": True,
+         "present_throughout": True},
+        {"role": "partner_of_parent", "name": "Ryan Hughes", "parental_responsibility": False, "lives_here": None,
+         "present_throughout": False},
+    ]
+    visit["injuries"] = [
+        {"type": "bruise", "body_site": "face", "size_mm": 15, "pattern": "grip", "count": 2, "clustered": True,
+         "colour": "Blue-purple", "explanation": "Rolled against the cot bars, according to the mother.",
+         "explanation_given_by": "Mother", "explanation_assessment": "unsuitable", "first_noticed_date": "2026-11-24",
+         "medical_help_sought": False, "medical_help_date": None, "photo_taken": True, "known_medical_condition": "none"},
+        {"type": "petechiae", "body_site": "neck", "size_mm": 5, "pattern": "none", "count": 6, "clustered": True,
+         "colour": "Red pinpoint", "explanation": None, "explanation_given_by": None,
+         "explanation_assessment": "none", "first_noticed_date": None, "medical_help_sought": None,
+         "medical_help_date": None, "photo_taken": False, "known_medical_condition": None},
+        {"type": "abrasion", "body_site": "left_forearm", "size_mm": 30, "pattern": "stick", "count": 1,
+         "clustered": False, "colour": "Pink, healing", "explanation": "Scratched by the cat, the father said. "
+         "The mother said there is no cat.", "explanation_given_by": "Father and mother",
+         "explanation_assessment": "inconsistent", "first_noticed_date": "2026-11-22", "medical_help_sought": False,
+         "medical_help_date": None, "photo_taken": True, "known_medical_condition": "none"},
+    ]
+    return visit
+
+
+def signature_png() -> bytes:
+    """A signature drawn with Pillow as a signature pad would: dark strokes on a transparent canvas."""
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    points = [(40, 140), (70, 60), (95, 150), (120, 70), (150, 140), (175, 95), (210, 120), (240, 80),
+              (270, 135), (300, 90), (330, 125), (370, 70), (400, 140), (440, 100), (480, 120), (540, 85)]
+    draw.line(points, fill=(11, 12, 60, 255), width=5, joint="curve")
+    draw.line([(60, 165), (520, 150)], fill=(11, 12, 60, 255), width=3)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return clean_signature_png(out.getvalue())
+
+
+def chart_svg() -> str:
+    """A stand-in for the app's weight chart: centile lines and plotted weights, drawn as SVG."""
+    lines = []
+    for i, centile in enumerate(("0.4th", "2nd", "9th", "25th", "50th", "75th", "91st", "98th", "99.6th")):
+        y0, y1 = 400 - i * 28, 260 - i * 30
+        lines.append(f'<path d="M60 {y0} Q 380 {y0 - 90} 760 {y1}" fill="none" stroke="#7a7a7a" '
+                     f'stroke-width="{2 if centile == "50th" else 1}"/>'
+                     f'<text x="766" y="{y1 + 4}" font-size="12" font-family="Liberation Sans">{centile}</text>')
+    points = [(80, 300), (160, 275), (240, 262), (330, 300), (420, 338), (510, 355)]
+    dots = "".join(f'<circle cx="{x}" cy="{y}" r="5" fill="#1d70b8"/>' for x, y in points)
+    path = " ".join(f"{x},{y}" for x, y in points)
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 820 460" width="820" height="460">'
+        '<rect x="60" y="20" width="700" height="400" fill="#ffffff" stroke="#0b0c0c"/>'
+        + "".join(lines)
+        + f'<polyline points="{path}" fill="none" stroke="#1d70b8" stroke-width="2"/>{dots}'
+        '<text x="410" y="450" text-anchor="middle" font-size="13" font-family="Liberation Sans">Age (months)</text>'
+        '<text x="20" y="220" font-size="13" font-family="Liberation Sans" transform="rotate(-90 20 220)">'
+        'Weight (kg)</text></svg>'
+    )
+
+
+ACTIONS = [
+    ("BR-01", "Refer to children's social care (MASH) today", "Immediate", "Today by 17:00",
+     "Working Together to Safeguard Children 2023, chapter 2"),
+    ("BR-02", "Arrange a paediatric assessment of the bruising", "Immediate", "Today",
+     "NICE CG89 (child maltreatment), 1.2.6; local bruising protocol"),
+    ("SS-04", "Give safer sleep advice and remove the pillow from the cot", "Urgent", "At this visit",
+     "Lullaby Trust safer sleep guidance"),
+    ("GR-02", "Weigh the baby again on a class III scale", "Urgent", "Within 7 days, by 3 December 2026",
+     "RCPCH UK-WHO growth chart guidance"),
+    ("FD-01", "Offer a food bank referral", "Routine", "Within 5 working days", "Local rule FD-01"),
+    ("GP-01", "Tell the GP about this visit", "Routine", "Within 2 working days", "Local information sharing "
+     "agreement, section 4"),
+    ("SU-01", "Discuss the family at safeguarding supervision", "Urgent", "Within 3 working days",
+     "Local supervision policy"),
+    ("JV-01", "Book a joint visit with the allocated social worker", "Routine", "Within 10 working days",
+     "Child Safeguarding Practice Review Panel, 'The Myth of Invisible Men' (2021)"),
+]
+
+
+def full_record(record_id: str = RECORD_ID, extra_note: str = "", *, growth: bool = True,
+                addendum_of: str | None = None) -> dict[str, Any]:
+    """A complete record dict, as the view builds it, for a visit with everything answered."""
+    visit = full_visit(extra_note)
+    return {
+        "organisation": "Northshire Community Health NHS Trust",
+        "service_name": "Home Visit Toolkit",
+        "record_id": record_id,
+        "marking": "OFFICIAL-SENSITIVE",
+        "child": {"given_name": "Amelia", "family_name": "Carter-Hughes", "date_of_birth": "2026-05-14",
+                  "sex": "female", "nhs_number": "9434765919", "age_words": "6 months 12 days"},
+        "visit": {"visited_at_words": "26 November 2026 at 14:30", "visitor_name": "Priya Natarajan",
+                  "visitor_role_words": "Health visitor"},
+        "sections": answer_sections(visit),
+        "growth": {"weight_kg": 6.85, "sds": -1.62, "centile": 5.3, "words": "between the 2nd and 9th centiles",
+                   "centile_spaces_fallen_since_birth": 2, "chart_svg": chart_svg()} if growth else None,
+        "actions": [
+            {"rule_id": rule_id, "title": title, "severity_words": severity, "due_words": due,
+             "owner_words": "Priya Natarajan, health visitor" if n % 2 == 0 else "Duty social worker, Northshire",
+             "status_words": "Open" if n % 3 else "Done at the visit", "source": source,
+             "action": f"{title}. Record what was done and when in the child's record."}
+            for n, (rule_id, title, severity, due, source) in enumerate(ACTIONS)
+        ],
+        "signature": {"png": signature_png(), "name": "Priya Natarajan", "role_words": "Health visitor",
+                      "signed_at_words": "26 November 2026 at 16:05",
+                      "declaration": "I confirm this is a true and accurate record of what I saw, heard and did "
+                                     "on this visit, made as soon as practicable afterwards."},
+        "addendum_of": addendum_of,
+        "visit_json": json.dumps(visit, sort_keys=True, ensure_ascii=False).encode("utf-8"),
+    }
+
+
+# ------------------------------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def static_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("static")
+    (folder / "css").mkdir()
+    (folder / "css" / "ok.css").write_text("p { color: black }", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def signing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("instance") / "signing"
+    init_signing(folder, "Northshire Community Health NHS Trust")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def signer(signing_dir: Path) -> Any:
+    return load_signer(signing_dir)
+
+
+@pytest.fixture(scope="module")
+def trusted(signing_dir: Path) -> list[Any]:
+    return trusted_certificates(signing_dir)
+
+
+@pytest.fixture(scope="module")
+def record() -> dict[str, Any]:
+    return full_record()
+
+
+@pytest.fixture(scope="module")
+def unsigned_pdf(record: dict[str, Any], static_dir: Path) -> bytes:
+    return render_record_pdf(record, static_dir)
+
+
+@pytest.fixture(scope="module")
+def signed_pdf(record: dict[str, Any], static_dir: Path, signer: Any) -> bytes:
+    return render_signed_record(record, static_dir, signer)
+
+
+def pdf_text(pdf: bytes, tmp_path: Path, *pages: int, layout: bool = False) -> str:
+    """pdftotext output (poppler) in drawing order, or as laid out on the page; optionally one page only."""
+    source = tmp_path / "record.pdf"
+    source.write_bytes(pdf)
+    args = ["pdftotext", "-layout" if layout else "-raw"]
+    if pages:
+        args += ["-f", str(pages[0]), "-l", str(pages[0])]
+    return subprocess.run([*args, str(source), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def page_count(pdf: bytes) -> int:
+    return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+# --------------------------------------------------------------------------------------------- content
+def test_text_has_child_observations_and_every_action(signed_pdf: bytes, record: dict[str, Any],
+                                                      tmp_path: Path) -> None:
+    text = words(pdf_text(signed_pdf, tmp_path))
+    assert "Amelia Carter-Hughes" in text
+    assert "943 476 5919" in text
+    assert "14 May 2026" in text
+    assert "26 November 2026 at 14:30" in text and "Priya Natarajan" in text
+    for section in record["sections"]:
+        assert section["title"] in text
+        for row in section["rows"]:
+            if len(row["value"]) < 80:
+                assert words(row["question"]) in text, row["question"]
+                assert words(row["value"]) in text, row["value"]
+    assert "Moses basket" in text and "Blue-purple" in text and "Ryan Hughes" in text
+    for action in record["actions"]:
+        assert words(action["title"]) in text, action["title"]
+    assert "between the 2nd and 9th centiles".capitalize() in text
+    assert record["signature"]["declaration"] in text
+    assert RECORD_ID in text
+
+
+def test_not_observed_is_marked_differently_from_no(record: dict[str, Any]) -> None:
+    html = render_record_html(record)
+    assert '<span class="not-observed">Not observed</span>' in html
+    assert "<td>No</td>" in html
+    assert '<span class="not-observed">No</span>' not in html
+
+
+def test_every_page_has_the_marking_top_and_bottom_and_page_n_of_m(signed_pdf: bytes, tmp_path: Path) -> None:
+    total = page_count(signed_pdf)
+    for page in range(1, total + 1):
+        lines = [line for line in pdf_text(signed_pdf, tmp_path, page, layout=True).splitlines() if line.strip()]
+        assert "OFFICIAL-SENSITIVE" in lines[0], page
+        assert "OFFICIAL-SENSITIVE" in lines[-1], page
+        assert f"Page {page} of {total}" in lines[-1]
+        assert f"Record {RECORD_ID}" in lines[-1]
+        assert "Amelia Carter-Hughes" in lines[0]
+
+
+def test_long_free_text_is_never_clipped(signed_pdf: bytes, tmp_path: Path) -> None:
+    text = words(pdf_text(signed_pdf, tmp_path))
+    for note in LONG_NOTES.values():
+        assert len(note) > 3500
+        last_words = " ".join(note.split()[-14:])
+        assert last_words in text
+
+
+def test_a_long_unbroken_string_wraps_inside_the_page(static_dir: Path, tmp_path: Path) -> None:
+    record = full_record(extra_note="x" * 3000 + " END-OF-UNBROKEN")
+    pdf = render_record_pdf(record, static_dir)
+    text = pdf_text(pdf, tmp_path)
+    runs = [re.match(r"x*", line.split(" ")[-1] if "consistent?" in line else line).group()
+            for line in text.splitlines()]
+    assert sum(len(run) for run in runs) == 3000  # every character is on a page, none cut off
+    assert sum(1 for run in runs if len(run) >= 40) > 20  # wrapped at the margin, not run off the page
+    assert "END-OF-UNBROKEN" in text
+
+
+def test_addendum_and_no_growth_are_stated(static_dir: Path, tmp_path: Path) -> None:
+    record = full_record("0c8a1e55-0000-4000-8000-000000000002", growth=False, addendum_of=RECORD_ID)
+    text = words(pdf_text(render_record_pdf(record, static_dir), tmp_path))
+    assert f"Addendum to record {RECORD_ID}" in text
+    assert "The child was not weighed on this visit" in text
+
+
+def test_fonts_are_system_fonts_embedded(signed_pdf: bytes) -> None:
+    fonts = set()
+    for page in pypdf.PdfReader(io.BytesIO(signed_pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            fonts.add(str(font.get_object()["/BaseFont"]))
+    assert fonts and all(("Liberation" in f or "DejaVu" in f) for f in fonts), fonts
+    assert not any("Transport" in f for f in fonts)
+
+
+# ------------------------------------------------------------------------------------- PDF/A and data
+def test_pdfa_3b_identification_in_xmp_survives_signing(unsigned_pdf: bytes, signed_pdf: bytes) -> None:
+    for pdf in (unsigned_pdf, signed_pdf):
+        root = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+        xmp = root["/Metadata"].get_object().get_data().decode("utf-8")
+        assert re.search(r'pdfaid:part(="|>)3', xmp), xmp
+        assert re.search(r'pdfaid:conformance(="|>)B', xmp), xmp
+        assert "/OutputIntents" in root
+
+
+def test_visit_json_is_embedded_as_the_source_data(signed_pdf: bytes, record: dict[str, Any]) -> None:
+    reader = pypdf.PdfReader(io.BytesIO(signed_pdf))
+    name = f"visit-{RECORD_ID}.json"
+    assert reader.attachments[name] == [record["visit_json"]]
+    assert json.loads(reader.attachments[name][0])["weight_kg"] == 6.85
+    associated = [spec.get_object() for spec in reader.trailer["/Root"]["/AF"]]
+    assert [(str(s["/UF"]), s["/AFRelationship"]) for s in associated] == [(name, "/Source")]
+
+
+# ------------------------------------------------------------------------------------------ signatures
+def test_signed_record_verifies_as_intact_and_trusted(signed_pdf: bytes, trusted: list[Any]) -> None:
+    report = verify_pdf(signed_pdf, trusted_certs=trusted)
+    assert report["intact"] is True
+    assert report["changed_after_signing"] is False
+    [signature] = report["signatures"]
+    assert signature["field"] == "Visitor"
+    assert signature["signer"] == "Northshire Community Health NHS Trust visit records"
+    assert signature["intact"] and signature["valid"] and signature["trusted"]
+    assert signature["coverage"] == "ENTIRE_FILE"
+    assert signature["modification_level"] == "NONE"
+    assert signature["signed_at"].startswith("20")
+    assert "exactly as it was signed" in report["summary"]
+
+
+def test_untrusted_certificate_is_intact_but_said_not_to_be_trusted(signed_pdf: bytes) -> None:
+    report = verify_pdf(signed_pdf, trusted_certs=[])
+    assert report["intact"] is True
+    assert report["signatures"][0]["trusted"] is False
+    assert "not one this service trusts" in report["summary"]
+
+
+def signed_range(pdf: bytes) -> list[int]:
+    match = re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf)
+    assert match
+    return [int(n) for n in match.groups()]
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.35, 0.5, 0.8, 0.97])
+def test_one_flipped_byte_is_reported_as_altered(signed_pdf: bytes, trusted: list[Any], fraction: float) -> None:
+    start, length, _, _ = signed_range(signed_pdf)
+    offset = start + int(length * fraction)
+    tampered = bytearray(signed_pdf)
+    tampered[offset] ^= 0x01
+    report = verify_pdf(bytes(tampered), trusted_certs=trusted)
+    assert report["intact"] is False
+    assert report["signatures"] == [] or report["signatures"][0]["intact"] is False
+    assert "altered" in report["summary"] or "could not be read" in report["summary"]
+
+
+def test_a_flipped_byte_in_the_visible_text_region_is_altered(signed_pdf: bytes, trusted: list[Any]) -> None:
+    tampered = signed_pdf.replace(b"/Title (Home visit record", b"/Title (Home visit recorD", 1)
+    assert tampered != signed_pdf
+    report = verify_pdf(tampered, trusted_certs=trusted)
+    assert report["intact"] is False
+    assert report["signatures"][0]["intact"] is False
+    assert report["signatures"][0]["problem"] == "The signed part of the file has been changed."
+
+
+def test_an_update_appended_after_signing_is_reported_as_changed(signed_pdf: bytes, trusted: list[Any]) -> None:
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed_pdf))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    note = generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/Annot"),
+        generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
+        generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(n) for n in (50, 50, 300, 90)]),
+        generic.NameObject("/Contents"): generic.TextStringObject("No concerns"),
+        generic.NameObject("/DA"): generic.pdf_string("/Helv 12 Tf 0 g"),
+    })
+    page["/Annots"] = generic.ArrayObject([writer.add_object(note)])
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    report = verify_pdf(out.getvalue(), trusted_certs=trusted)
+    assert report["changed_after_signing"] is True
+    assert report["intact"] is False
+    assert report["signatures"][0]["intact"] is True  # the signed revision itself is untouched
+    assert report["signatures"][0]["coverage"] == "ENTIRE_REVISION"
+    assert "changed after it was signed" in report["summary"]
+
+
+def test_bytes_appended_after_signing_are_reported_as_changed(signed_pdf: bytes, trusted: list[Any]) -> None:
+    report = verify_pdf(signed_pdf + b"\n% appended\n", trusted_certs=trusted)
+    assert report["intact"] is False
+    assert report["changed_after_signing"] is True
+
+
+def test_countersignature_keeps_both_signatures_intact(signed_pdf: bytes, signer: Any, trusted: list[Any]) -> None:
+    countersigned = sign_pdf(signed_pdf, signer, field_name="Supervisor", name="Sam Okafor",
+                             reason="Countersigned at supervision", location="Northshire")
+    assert countersigned.startswith(signed_pdf)  # incremental: the first signed bytes are unchanged
+    report = verify_pdf(countersigned, trusted_certs=trusted)
+    assert report["intact"] is True
+    assert report["changed_after_signing"] is False
+    first, second = report["signatures"]
+    assert (first["field"], second["field"]) == ("Visitor", "Supervisor")
+    assert first["intact"] and second["intact"] and first["trusted"] and second["trusted"]
+    assert first["coverage"] == "ENTIRE_REVISION" and first["modification_level"] == "FORM_FILLING"
+    assert second["coverage"] == "ENTIRE_FILE"
+
+
+def test_signing_twice_in_the_same_field_is_refused(signed_pdf: bytes, signer: Any) -> None:
+    with pytest.raises(SigningError, match="already has a signature"):
+        sign_pdf(signed_pdf, signer, field_name="Visitor", name="X", reason="again")
+
+
+def test_unsigned_and_unreadable_files_get_a_report_not_an_exception(unsigned_pdf: bytes) -> None:
+    unsigned = verify_pdf(unsigned_pdf)
+    assert unsigned == {"intact": False, "signatures": [], "changed_after_signing": False,
+                        "summary": unsigned["summary"]}
+    assert "no digital signature" in unsigned["summary"]
+    for junk in (b"", b"not a pdf at all", b"%PDF-1.7\n" + bytes(range(256)) * 4):
+        report = verify_pdf(junk)
+        assert report["intact"] is False and "could not be read" in report["summary"]
+
+
+# ------------------------------------------------------------------------------------------ key files
+def test_init_signing_writes_private_files_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    paths = init_signing(tmp_path / "signing", "Test Trust", passphrase="correct horse")
+    for path in (paths.key, paths.certificate, paths.pkcs12):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert b"ENCRYPTED PRIVATE KEY" in paths.key.read_bytes()
+    with pytest.raises(SigningError, match="already exists"):
+        init_signing(tmp_path / "signing", "Test Trust")
+    with pytest.raises(SigningError, match="passphrase"):
+        load_signer(paths.directory, passphrase="wrong")
+    assert load_signer(paths.directory, passphrase="correct horse").signing_cert is not None
+    paths.pkcs12.unlink()  # the PEM pair alone is enough
+    assert load_signer(paths.directory, passphrase="correct horse").signing_cert is not None
+    with pytest.raises(SigningError, match="No signing key"):
+        load_signer(tmp_path / "empty")
+
+
+# ------------------------------------------------------------------------------------------- fetching
+class ConnectionCounter:
+    """A TCP listener on 127.0.0.1 that counts every connection it is offered."""
+
+    def __init__(self) -> None:
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(8)
+        self.server.settimeout(0.1)
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.server.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(2)
+        self.server.close()
+
+
+@pytest.fixture
+def listener() -> Any:
+    counter = ConnectionCounter()
+    yield counter
+    counter.close()
+
+
+def test_html_in_a_note_is_printed_as_text_and_fetches_nothing(static_dir: Path, listener: ConnectionCounter,
+                                                              tmp_path: Path) -> None:
+    payload = (f'<img src="file:///etc/passwd"> <div style="background:url(http://127.0.0.1:{listener.port}/)">'
+               f"x</div> {{{{ 7*7 }}}}")
+    record = full_record(extra_note=payload)
+    html = render_record_html(record)
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
+    assert '<img src="file:///etc/passwd">' not in html
+    spy = StrictURLFetcher(static_dir)
+    pdf = render_record_pdf(record, static_dir, url_fetcher=spy)
+    assert spy.refused == []  # escaped markup is text, so nothing was even asked for
+    assert all(url.startswith("data:") for url in spy.fetched)
+    assert listener.connections == 0
+    text = re.sub(r"\s+", "", pdf_text(pdf, tmp_path))  # long tokens may wrap anywhere
+    assert '<imgsrc="file:///etc/passwd">' in text
+    assert f"url(http://127.0.0.1:{listener.port}/)" in text
+    assert "{{7*7}}" in text
+    assert "root:x:0:0" not in text
+
+
+def test_strict_fetcher_refuses_every_url_that_reaches_it(static_dir: Path, listener: ConnectionCounter,
+                                                          tmp_path: Path) -> None:
+    port = listener.port
+    hostile = (
+        '<html><head><link rel="stylesheet" href="https://example.invalid/x.css">'
+        f'<style>@import url(http://127.0.0.1:{port}/import.css); h1 {{ background: url(http://127.0.0.1:{port}/bg) }}'
+        '</style></head><body><h1>Hostile</h1>'
+        '<img src="file:///etc/passwd"><img src="../../../../etc/hostname">'
+        f'<div style="background-image:url(http://127.0.0.1:{port}/style)">x</div>'
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">'
+        f'<image xlink:href="http://127.0.0.1:{port}/svg" width="10" height="10"/></svg>'
+        '<link rel="stylesheet" href="css/ok.css"></body></html>'
+    )
+    spy = StrictURLFetcher(static_dir)
+    pdf = html_to_pdf(hostile, static_dir, fetcher=spy)
+    refused = " ".join(spy.refused)
+    for expected in ("https://example.invalid/x.css", f"http://127.0.0.1:{port}/import.css",
+                     f"http://127.0.0.1:{port}/bg", "file:///etc/passwd", "/etc/hostname",
+                     f"http://127.0.0.1:{port}/style"):
+        assert expected in refused, expected
+    assert spy.fetched == [(static_dir / "css" / "ok.css").resolve().as_uri()]
+    assert listener.connections == 0
+    assert "root:" not in pdf_text(pdf, tmp_path)
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd",
+    "http://127.0.0.1:9/",
+    "https://example.com/logo.png",
+    "ftp://example.com/x",
+    "file://evil.example/share/x.png",
+    "FILE:///etc/shadow",
+    "javascript:alert(1)",
+])
+def test_strict_fetcher_refuses_without_fetching(static_dir: Path, url: str) -> None:
+    fetcher = StrictURLFetcher(static_dir)
+    with pytest.raises(URLRefused):
+        fetcher.fetch(url)
+    assert fetcher.refused == [url] and fetcher.fetched == []
+
+
+def test_strict_fetcher_serves_static_files_and_data_urls_only(static_dir: Path) -> None:
+    fetcher = StrictURLFetcher(static_dir)
+    inside = (static_dir / "css" / "ok.css").resolve()
+    assert fetcher.fetch(inside.as_uri()).read() == b"p { color: black }"
+    assert fetcher.fetch("data:text/plain;base64,aGVsbG8=").read() == b"hello"
+    assert fetcher.fetch("data:,a%20b").read() == b"a b"
+    traversal = static_dir.resolve().as_uri() + "/css/../../../../../etc/passwd"
+    with pytest.raises(URLRefused):
+        fetcher.fetch(traversal)
+    outside = static_dir.parent / "secret.txt"
+    outside.write_text("secret", encoding="utf-8")
+    (static_dir / "link.txt").symlink_to(outside)
+    with pytest.raises(URLRefused):
+        fetcher.fetch((static_dir / "link.txt").as_uri())
+
+
+# ------------------------------------------------------------------------------------------- pictures
+def test_pages_render_as_a4_images(signed_pdf: bytes) -> None:
+    if shutil.which("pdftoppm") is None:
+        pytest.fail("pdftoppm (poppler-utils) is required")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("page-*.png"):
+        old.unlink()
+    source = ARTIFACTS / "full-visit-record.pdf"
+    source.write_bytes(signed_pdf)
+    dpi = 72
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(source), str(ARTIFACTS / "page")], check=True)
+    images = sorted(ARTIFACTS.glob("page-*.png"))
+    assert len(images) == page_count(signed_pdf)
+    assert 6 <= len(images) <= 20
+    expected = (round(210 / 25.4 * dpi), round(297 / 25.4 * dpi))
+    for path in images:
+        with Image.open(path) as image:
+            assert abs(image.width - expected[0]) <= 1 and abs(image.height - expected[1]) <= 1, image.size
+            # a page is never blank: the marking and text are drawn on it
+            assert image.convert("L").getextrema()[0] < 100
+
+
+# ----------------------------------------------------------------------------------------------- batch
+def test_render_batch_signs_each_record_in_parallel(static_dir: Path, signer: Any, trusted: list[Any]) -> None:
+    records = [full_record(f"00000000-0000-4000-8000-00000000000{n}") for n in range(4)]
+    seen: list[tuple[int, int, str]] = []
+    results = dict(render_batch(records, static_dir, signer, workers=2,
+                                progress=lambda done, total, rid: seen.append((done, total, rid))))
+    assert sorted(results) == sorted(r["record_id"] for r in records)
+    assert [s[0] for s in seen] == [1, 2, 3, 4] and all(s[1] == 4 for s in seen)
+    for record_id, pdf in results.items():
+        assert verify_pdf(pdf, trusted_certs=trusted)["intact"] is True
+        assert f"visit-{record_id}.json" in pypdf.PdfReader(io.BytesIO(pdf)).attachments
