@@ -103,8 +103,11 @@ def allocate(db: Any, child_id: str, new_user_id: int, by: dict[str, Any], *, on
             raise NotFound(child_id)
         if child["lead_user_id"] == new_user_id:
             return
-        store.execute(db, "UPDATE allocations SET ended_on = ? WHERE child_id = ? AND ended_on IS NULL",
-                      (on_text, child_id))
+        # A child can have a health visitor and a social worker at once: a handover ends the
+        # allocation of the same kind only (and of the outgoing lead).
+        store.execute(db, "UPDATE allocations SET ended_on = ? WHERE child_id = ? AND ended_on IS NULL "
+                          "AND (role IS ? OR user_id = ?)", (on_text, child_id, target["visitor_role"],
+                                                             child["lead_user_id"]))
         store.insert(db, "allocations", {"child_id": child_id, "user_id": new_user_id, "role": target["visitor_role"],
                                          "started_on": on_text, "allocated_by": by["id"]})
         store.update(db, "children", "id", child_id, {"lead_user_id": new_user_id})

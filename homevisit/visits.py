@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from homevisit import actions as actions_mod
-from homevisit import audit, growth, store
+from homevisit import audit, concerns, growth, store
 from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, VISIT_FIELDS, fields_in_section
 from homevisit.validation import (
     MAX_CARERS,
@@ -179,6 +179,16 @@ def history_for(db: Any, child_id: str, before_visit_id: str | None = None) -> d
         v["injuries"] = []
         v["carers_present"] = []
         past.append(v)
+    concern_fired: dict[str, list[str]] = {}
+    for a in store.query(db, "SELECT concern_id, rule_id FROM actions WHERE child_id = ? AND concern_id IS NOT NULL",
+                         (child_id,)):
+        concern_fired.setdefault(a["concern_id"], []).append(a["rule_id"])
+    for row in store.query(db, "SELECT * FROM concerns WHERE child_id = ? AND id != ?", (child_id, before_visit_id or "")):
+        row["categories"] = json.loads(row["categories"])
+        pseudo = concerns.as_visit(row, {"id": row["recorded_by"]})
+        pseudo["fired_rules"] = concern_fired.get(row["id"], [])
+        past.append(pseudo)
+    past.sort(key=lambda v: str(v.get("visited_at")))
     return {
         "visits": past,
         "allocations": store.query(db, "SELECT user_id, role, started_on, ended_on FROM allocations "

@@ -7,8 +7,10 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from forms.child import ChildForm, child_form_values
+from forms.concern import ConcernForm, concern_form_values
 from homevisit import actions as actions_mod
-from homevisit import auth, children, growth, visits
+from homevisit import auth, children, concerns, growth, visits
+from homevisit.chronology import KINDS, chronology_for
 from homevisit.validation import validate_child
 
 bp = Blueprint("children", __name__, url_prefix="/children")
@@ -60,6 +62,71 @@ def show(child_id: str) -> Any:
     series = growth.growth_series(child, visits.measurements_for(db(), child_id))
     chart = growth.weight_chart_svg(child, series) if series or child.get("birth_weight_kg") else None
     open_actions = actions_mod.list_actions(db(), g.user["team_id"], status="open", child_id=child_id)
+    kinds = tuple(k for k in request.args.getlist("kind") if k in KINDS) or KINDS
+    professional = request.args.get("professional", "")
+    entries = chronology_for(db(), child, kinds=kinds,
+                             professional_id=int(professional) if professional.isdigit() else None)
     return render_template("children/show.html", child=child, visits=history, series=series, chart=chart,
                            latest=series[-1] if series else None, open_actions=open_actions,
-                           allocations=children.allocations(db(), child_id))
+                           allocations=children.allocations(db(), child_id), entries=entries, kinds=kinds,
+                           professional=professional, members=children.team_members(db(), g.user["team_id"]))
+
+
+@bp.route("/<child_id>/concerns/new", methods=["GET", "POST"])
+@auth.access()
+def record_concern(child_id: str) -> Any:
+    child = child_or_404(child_id, log_view=request.method == "GET")
+    form = ConcernForm()
+    if request.method == "GET" and g.user.get("visitor_role"):
+        form.reporter_role.data = g.user["visitor_role"]
+    if request.method == "POST":
+        values = concern_form_values(form)
+        values["categories"] = request.form.getlist("categories")
+        if form.validate():
+            concern, raised, errors = concerns.record_concern(db(), child, g.user, values, rules(),
+                                                              history=visits.history_for(db(), child_id))
+            if concern:
+                flash(f"The concern has been added to {child['given_name']}'s chronology. "
+                      f"It raised {len(raised)} required {'action' if len(raised) == 1 else 'actions'}.", "success")
+                return redirect(url_for("children.show", child_id=child_id) + "#actions")
+            for name, messages in errors.items():
+                if name in form._fields and not form[name].errors:
+                    form[name].errors = list(messages)
+    return render_template("children/concern.html", child=child, form=form), (422 if form.errors else 200)
+
+
+@bp.route("/<child_id>/handover")
+@auth.access()
+def handover(child_id: str) -> Any:
+    child = child_or_404(child_id)
+    series = growth.growth_series(child, visits.measurements_for(db(), child_id))
+    return render_template(
+        "children/handover.html", child=child, series=series, latest=series[-1] if series else None,
+        chart=growth.weight_chart_svg(child, series) if series else None,
+        open_actions=actions_mod.list_actions(db(), g.user["team_id"], status="open", child_id=child_id),
+        recent=visits.visits_for_child(db(), child_id)[:5],
+        open_concerns=[e for e in chronology_for(db(), child, kinds=("concern",))][:20],
+        allocations=children.allocations(db(), child_id))
+
+
+@bp.route("/<child_id>/allocate", methods=["GET", "POST"])
+@auth.access("supervisor", "admin")
+def allocate(child_id: str) -> Any:
+    child = child_or_404(child_id, log_view=False)
+    members = [m for m in children.team_members(db(), g.user["team_id"]) if m["role"] in ("practitioner", "supervisor")]
+    error = None
+    if request.method == "POST":
+        chosen = request.form.get("user_id", "")
+        if not chosen.isdigit() or int(chosen) not in {m["id"] for m in members}:
+            error = "Select who will hold the case"
+        else:
+            children.allocate(db(), child_id, int(chosen), g.user)
+            flash("The case has been handed over. The new lead practitioner can see the handover page.", "success")
+            return redirect(url_for("children.handover", child_id=child_id))
+    return render_template("children/allocate.html", child=child, members=members, error=error), (422 if error else 200)
+
+
+def rules() -> Any:
+    from homevisit.rulesets import current_rules
+
+    return current_rules()
