@@ -19,9 +19,8 @@ from datetime import date, timedelta
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from conftest import PASSWORD, Browser, full_visit, make_child, make_user  # noqa: E402
-
 from app import create_app  # noqa: E402
+from helpers import PASSWORD, Browser, full_visit, make_child, make_user  # noqa: E402
 from homevisit import children, store, visits  # noqa: E402
 from homevisit.dictionary import SECTION_KEYS  # noqa: E402
 from homevisit.rulesets import current_rules  # noqa: E402

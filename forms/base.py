@@ -22,9 +22,15 @@ class SectionForm(FlaskForm):
         return {f.name: getattr(self[f.name], "clean_value", None) for f in self.dictionary_fields}
 
     @classmethod
-    def initial_data(cls, visit: dict[str, Any]) -> dict[str, Any]:
-        """The stored visit as this page's form data."""
-        return {f.name: to_form_value(f, visit.get(f.name)) for f in cls.dictionary_fields}
+    def initial_data(cls, visit: dict[str, Any], *, saved: bool = False) -> dict[str, Any]:
+        """The stored visit as this page's form data. On a page already saved, a blank yes/no or choice
+        was "not observed", and shows so."""
+        data = {f.name: to_form_value(f, visit.get(f.name)) for f in cls.dictionary_fields}
+        if saved:
+            for f in cls.dictionary_fields:
+                if f.kind in ("bool", "choice") and not f.required and visit.get(f.name) is None:
+                    data[f.name] = "not_observed"
+        return data
 
 
 def section_form(section: str, name: str) -> type[SectionForm]:

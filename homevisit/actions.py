@@ -10,7 +10,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from homevisit import audit, rules as rules_mod, store
+from homevisit import audit, store
+from homevisit import rules as rules_mod
 
 MAX_TEXT = 4000
 
@@ -40,34 +41,67 @@ def _utc(moment: str) -> str:
 def derive_and_store(db: Any, *, visit: dict[str, Any], child: dict[str, Any], growth_facts: dict[str, Any] | None,
                      history: dict[str, Any], rules: Any, user: dict[str, Any], concern_id: str | None = None
                      ) -> list[dict[str, Any]]:
-    """Run the rules over a visit (or concern) and the child's history; store and return the actions raised."""
+    """Run the rules over a visit (or concern) and the child's history; return the actions it requires.
+
+    A rule that fires while an action for the same rule is still open for the child joins that action
+    (keeping the sooner deadline and the more urgent severity) instead of opening a duplicate; either way
+    the firing is recorded as a dated hit, so the chronology and the repeat-concern rules see every one.
+    """
     raised = rules_mod.required_actions_for(visit, child, growth_facts, history, rules)
-    created = []
+    result = []
+    now = _now()
     with store.write(db):
         for item in raised:
-            row = {
-                "id": str(uuid.uuid4()), "child_id": child["id"], "team_id": user["team_id"],
-                "visit_id": None if concern_id else visit["id"], "concern_id": concern_id,
-                "rule_id": item["rule_id"], "title": item["title"], "action": item["action"],
-                "severity": item["severity"], "deadline": item["deadline"], "due_at": _utc(item["due_at"]),
-                "owner": item["owner"], "owner_user_id": user["id"] if item["owner"] == "visitor" else None,
-                "source": item["source"], "reasons": item.get("reasons") or "",
-                "requires_referral": int(bool(item.get("requires_referral"))), "category": item.get("category") or "",
-                "status": "open", "created_at": _now(),
-            }
-            store.insert(db, "actions", row)
-            created.append(row)
-            audit.record(db, action="raise", object_type="action", object_id=row["id"], child_id=child["id"], user=user,
-                         detail={"rule_id": row["rule_id"], "visit_id": row["visit_id"], "concern_id": concern_id})
-    return created
+            due = _utc(item["due_at"])
+            existing = store.query_one(db, "SELECT * FROM actions WHERE child_id = ? AND rule_id = ? AND status = 'open' "
+                                           "ORDER BY created_at LIMIT 1", (child["id"], item["rule_id"]))
+            if existing is None:
+                row = {
+                    "id": str(uuid.uuid4()), "child_id": child["id"], "team_id": user["team_id"],
+                    "visit_id": None if concern_id else visit["id"], "concern_id": concern_id,
+                    "rule_id": item["rule_id"], "title": item["title"], "action": item["action"],
+                    "severity": item["severity"], "deadline": item["deadline"], "due_at": due,
+                    "owner": item["owner"], "owner_user_id": user["id"] if item["owner"] == "visitor" else None,
+                    "source": item["source"], "reasons": item.get("reasons") or "",
+                    "requires_referral": int(bool(item.get("requires_referral"))), "category": item.get("category") or "",
+                    "status": "open", "created_at": now,
+                }
+                store.insert(db, "actions", row)
+                audit.record(db, action="raise", object_type="action", object_id=row["id"], child_id=child["id"],
+                             user=user, detail={"rule_id": row["rule_id"], "visit_id": row["visit_id"],
+                                                "concern_id": concern_id})
+                action_id = row["id"]
+            else:
+                action_id = existing["id"]
+                changes: dict[str, Any] = {}
+                if due < existing["due_at"]:
+                    changes.update({"due_at": due, "deadline": item["deadline"]})
+                if _URGENCY_RANK[item["severity"]] < _URGENCY_RANK.get(existing["severity"], 9):
+                    changes["severity"] = item["severity"]
+                if changes:
+                    store.update(db, "actions", "id", action_id, changes)
+                audit.record(db, action="raise_again", object_type="action", object_id=action_id, child_id=child["id"],
+                             user=user, detail={"rule_id": item["rule_id"], "visit_id": None if concern_id else visit["id"],
+                                                "concern_id": concern_id, **changes})
+            store.insert(db, "rule_hits", {"child_id": child["id"], "visit_id": None if concern_id else visit["id"],
+                                           "concern_id": concern_id, "rule_id": item["rule_id"], "action_id": action_id,
+                                           "severity": item["severity"], "reasons": item.get("reasons") or "",
+                                           "recorded_by": user["id"], "created_at": now})
+            result.append(store.query_one(db, "SELECT * FROM actions WHERE id = ?", (action_id,)))
+    return result
+
+
+_URGENCY_RANK = {"immediate": 0, "same_day": 1, "within_days": 2, "monitor": 3}
 
 
 def actions_for_visit(db: Any, visit_id: str) -> list[dict[str, Any]]:
-    """The actions a visit raised, most urgent first."""
-    return store.query(db, f"""SELECT a.*, cu.name AS completed_by_name, su.name AS countersigned_by_name
-                               FROM actions a LEFT JOIN users cu ON cu.id = a.completed_by
+    """The actions a visit requires (raised by it, or already open and raised again), most urgent first."""
+    return store.query(db, f"""SELECT a.*, h.reasons AS hit_reasons, (a.visit_id IS NOT ? ) AS raised_earlier,
+                               cu.name AS completed_by_name, su.name AS countersigned_by_name
+                               FROM rule_hits h JOIN actions a ON a.id = h.action_id
+                               LEFT JOIN users cu ON cu.id = a.completed_by
                                LEFT JOIN users su ON su.id = a.countersigned_by
-                               WHERE a.visit_id = ? ORDER BY {_URGENCY}, a.rule_id""", (visit_id,))
+                               WHERE h.visit_id = ? ORDER BY {_URGENCY}, a.rule_id""", (visit_id, visit_id))
 
 
 _URGENCY = ("CASE a.severity WHEN 'immediate' THEN 0 WHEN 'same_day' THEN 1 WHEN 'within_days' THEN 2 ELSE 3 END, "

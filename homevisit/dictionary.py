@@ -40,6 +40,7 @@ class Field:
     places: int = 0
     max_length: int = 2000
     required: bool = False
+    example: str = ""  # a plausible answer, used in messages: "Enter the room temperature as a number, like 18"
     sql_type: str = field(default="", compare=False)
 
     @property
@@ -141,7 +142,7 @@ def _f(name: str, section: str, question: str, kind: str, noun: str, **kw: Any) 
 VISIT_FIELDS: tuple[Field, ...] = (
     # --- seen -------------------------------------------------------------------------------------
     _f("visited_at", "seen", "When did the visit start?", DATETIME, "the date and time of the visit",
-       hint="For example, 2026-11-26 14:30", required=True),
+       hint="Change this if you are recording the visit after it happened", required=True),
     _f("visitor_role", "seen", "What is your role on this visit?", CHOICE, "your role on this visit",
        choices=VISITOR_ROLES, required=True),
     _f("child_seen", "seen", "Did you see the child?", CHOICE, "whether you saw the child",
@@ -176,7 +177,7 @@ VISIT_FIELDS: tuple[Field, ...] = (
                 ("soft_toys", "Soft toys"), ("weighted_item", "Weighted item"), ("cords", "Cords or ties"))),
     _f("room_temp_c", "sleep", "What is the temperature of the room where the child sleeps?", DECIMAL,
        "the room temperature", hint="In degrees Celsius. 16 to 20°C is the usual advice", unit="°C",
-       minimum=5, maximum=35, places=1),
+       minimum=5, maximum=35, places=1, example="18"),
     _f("room_heated", "sleep", "Is the room heated?", BOOL, "whether the room is heated"),
     _f("child_cold", "sleep", "Is the child cold to touch, mottled or shivering?", BOOL, "whether the child is cold"),
     _f("co_sleeping", "sleep", "Does the child share a bed or sofa with an adult?", BOOL, "whether the child co-sleeps"),
@@ -196,7 +197,7 @@ VISIT_FIELDS: tuple[Field, ...] = (
        choices=(("none", "None"), ("less_than_1_day", "Less than 1 day"), ("1_to_3_days", "1 to 3 days"),
                 ("more_than_3_days", "More than 3 days"))),
     _f("formula_days", "food", "How many days of formula are in the home?", INT, "the number of days of formula",
-       hint="0 if none", unit="days", minimum=0, maximum=60),
+       hint="0 if none", unit="days", minimum=0, maximum=60, example="3"),
     _f("spoiled_food_accessible", "food", "Is mouldy or spoiled food within the child's reach?", BOOL,
        "whether spoiled food is within reach"),
     _f("kitchen_usable", "food", "Which of these work in the kitchen?", MULTI, "what works in the kitchen",
@@ -210,7 +211,7 @@ VISIT_FIELDS: tuple[Field, ...] = (
     # --- weight -----------------------------------------------------------------------------------
     _f("weight_kg", "weight", "What does the child weigh?", DECIMAL, "the child's weight",
        hint="In kilograms, to 2 decimal places, like 9.45. Leave blank if not weighed", unit="kg",
-       minimum=0.3, maximum=40, places=2),
+       minimum=0.3, maximum=40, places=2, example="9.45"),
     _f("weight_clothing", "weight", "What was the child wearing when weighed?", CHOICE,
        "what the child was wearing when weighed",
        hint="Weigh babies and children under 2 naked",
@@ -220,17 +221,17 @@ VISIT_FIELDS: tuple[Field, ...] = (
     _f("scale_id", "weight", "Scale identifier", TEXT, "the scale identifier", hint="The serial or asset number",
        max_length=100),
     _f("scale_calibration_date", "weight", "When was the scale last calibrated?", DATE, "the calibration date",
-       hint="For example, 2026-03-27"),
+       hint="On the scale's calibration label"),
     _f("length_height_cm", "weight", "Length or height", DECIMAL, "the length or height",
-       hint="In centimetres. Leave blank if not measured", unit="cm", minimum=30, maximum=130, places=1),
+       hint="In centimetres. Leave blank if not measured", unit="cm", minimum=30, maximum=130, places=1, example="74.5"),
     _f("length_method", "weight", "How was length or height measured?", CHOICE, "how length or height was measured",
        choices=(("board", "Length board"), ("mat", "Length mat"), ("stadiometer", "Stadiometer"))),
     _f("ofc_cm", "weight", "Head circumference", DECIMAL, "the head circumference", hint="In centimetres",
-       unit="cm", minimum=25, maximum=60, places=1),
+       unit="cm", minimum=25, maximum=60, places=1, example="45.2"),
     _f("mother_height_cm", "weight", "Height of birth mother", DECIMAL, "the height of the birth mother",
-       hint="In centimetres, measured or reported", unit="cm", minimum=100, maximum=220, places=1),
+       hint="In centimetres, measured or reported", unit="cm", minimum=100, maximum=220, places=1, example="165"),
     _f("father_height_cm", "weight", "Height of birth father", DECIMAL, "the height of the birth father",
-       hint="In centimetres, measured or reported", unit="cm", minimum=100, maximum=220, places=1),
+       hint="In centimetres, measured or reported", unit="cm", minimum=100, maximum=220, places=1, example="178"),
     _f("remeasured_confirmed", "weight", "Did you re-weigh the child and confirm this weight?", BOOL,
        "whether you re-weighed the child and confirmed the weight",
        hint="Needed when a weight is far from what is expected for the child's age"),
@@ -257,7 +258,7 @@ VISIT_FIELDS: tuple[Field, ...] = (
        "the toys and play available", choices=(("none", "None"), ("few", "A few"), ("adequate", "Enough"))),
     # --- injuries (visit level; the marks themselves are INJURY_FIELDS) ----------------------------
     _f("known_fractures", "injuries", "How many fractures is the child known to have had?", INT,
-       "the number of known fractures", hint="From medical records or a clinician. 0 if none", minimum=0, maximum=50),
+       "the number of known fractures", hint="From medical records or a clinician. 0 if none", minimum=0, maximum=50, example="0"),
     _f("fractures_different_ages", "injuries", "Are the fractures of different ages?", BOOL,
        "whether the fractures are of different ages"),
     _f("occult_fracture", "injuries", "Has a hidden (occult) fracture been found?", BOOL,
@@ -281,10 +282,10 @@ VISIT_FIELDS: tuple[Field, ...] = (
     _f("damp_mould", "home", "Is there damp or mould?", BOOL, "whether there is damp or mould"),
     _f("overcrowding", "home", "Is the home overcrowded?", BOOL, "whether the home is overcrowded"),
     _f("gcp2_physical", "home", "GCP2 grade: physical care", INT, "the GCP2 physical care grade",
-       hint="1 to 5. Only if you are trained in the Graded Care Profile 2", minimum=1, maximum=5),
-    _f("gcp2_safety", "home", "GCP2 grade: safety", INT, "the GCP2 safety grade", hint="1 to 5", minimum=1, maximum=5),
-    _f("gcp2_love", "home", "GCP2 grade: love", INT, "the GCP2 love grade", hint="1 to 5", minimum=1, maximum=5),
-    _f("gcp2_esteem", "home", "GCP2 grade: esteem", INT, "the GCP2 esteem grade", hint="1 to 5", minimum=1, maximum=5),
+       hint="1 to 5. Only if you are trained in the Graded Care Profile 2", minimum=1, maximum=5, example="2"),
+    _f("gcp2_safety", "home", "GCP2 grade: safety", INT, "the GCP2 safety grade", hint="1 to 5", minimum=1, maximum=5, example="2"),
+    _f("gcp2_love", "home", "GCP2 grade: love", INT, "the GCP2 love grade", hint="1 to 5", minimum=1, maximum=5, example="2"),
+    _f("gcp2_esteem", "home", "GCP2 grade: esteem", INT, "the GCP2 esteem grade", hint="1 to 5", minimum=1, maximum=5, example="2"),
     # --- presentation -----------------------------------------------------------------------------
     _f("demeanour", "presentation", "How did the child seem?", CHOICE, "how the child seemed",
        choices=(("content", "Content"), ("interactive", "Interactive"), ("withdrawn", "Withdrawn"),
@@ -319,7 +320,7 @@ VISIT_FIELDS: tuple[Field, ...] = (
     _f("assessment_started_on", "summary", "When did the current social care assessment start?", DATE,
        "the assessment start date", hint="Leave blank if there is no open assessment"),
     _f("missed_appointments", "summary", "How many weighs or clinic appointments has the child missed since the last visit?",
-       INT, "the number of missed appointments", hint="0 if none", minimum=0, maximum=20),
+       INT, "the number of missed appointments", hint="0 if none", minimum=0, maximum=20, example="1"),
 )
 
 INJURY_FIELDS: tuple[Field, ...] = (
@@ -330,11 +331,11 @@ INJURY_FIELDS: tuple[Field, ...] = (
     _f("body_site", "injuries", "Where on the body?", CHOICE, "where the mark is on the body", choices=BODY_SITES,
        required=True),
     _f("size_mm", "injuries", "Size", INT, "the size of the mark", hint="Longest side in millimetres", unit="mm",
-       minimum=0, maximum=500),
+       minimum=0, maximum=500, example="15"),
     _f("pattern", "injuries", "Does it have a shape or pattern?", CHOICE, "the shape or pattern",
        choices=(("none", "No pattern"), ("hand", "Hand or fingers"), ("grip", "Grip marks"), ("ligature", "Ligature"),
                 ("stick", "Stick or linear"), ("teeth", "Teeth"), ("implement", "Implement"))),
-    _f("count", "injuries", "How many marks like this?", INT, "the number of marks", minimum=1, maximum=100),
+    _f("count", "injuries", "How many marks like this?", INT, "the number of marks", minimum=1, maximum=100, example="2"),
     _f("clustered", "injuries", "Are they clustered together?", BOOL, "whether the marks are clustered"),
     _f("colour", "injuries", "Colour", TEXT, "the colour",
        hint="Describe only. Colour is never used to date an injury", max_length=200),
@@ -346,7 +347,7 @@ INJURY_FIELDS: tuple[Field, ...] = (
        choices=(("suitable", "Suitable"), ("unsuitable", "Unsuitable"), ("none", "No explanation given"),
                 ("inconsistent", "Inconsistent between people or over time"))),
     _f("first_noticed_date", "injuries", "When did the carer first notice it?", DATE, "the date it was first noticed",
-       hint="For example, 2026-11-24"),
+       hint="As the carer told you"),
     _f("medical_help_sought", "injuries", "Has medical help been sought?", BOOL, "whether medical help was sought"),
     _f("medical_help_date", "injuries", "When was medical help sought?", DATE, "the date medical help was sought"),
     _f("photo_taken", "injuries", "Was a photograph taken?", BOOL, "whether a photograph was taken"),
@@ -372,16 +373,15 @@ CARER_FIELDS: tuple[Field, ...] = (
 CHILD_FIELDS: tuple[Field, ...] = (
     _f("given_name", "child", "Given name", TEXT, "the child's given name", required=True, max_length=100),
     _f("family_name", "child", "Family name", TEXT, "the child's family name", required=True, max_length=100),
-    _f("date_of_birth", "child", "Date of birth", DATE, "the child's date of birth", required=True,
-       hint="For example, 2025-06-27"),
+    _f("date_of_birth", "child", "Date of birth", DATE, "the child's date of birth", required=True),
     _f("sex", "child", "Sex", CHOICE, "the child's sex", required=True, hint="As recorded at birth, for the growth charts",
        choices=(("male", "Male"), ("female", "Female"))),
     _f("gestation_weeks", "child", "Gestation at birth: weeks", INT, "the weeks of gestation at birth", required=True,
-       hint="22 to 44. 40 if the child was born at term and the exact gestation is not known", minimum=22, maximum=44),
+       hint="22 to 44. 40 if the child was born at term and the exact gestation is not known", minimum=22, maximum=44, example="39"),
     _f("gestation_days", "child", "Gestation at birth: days", INT, "the days of gestation at birth", hint="0 to 6",
-       minimum=0, maximum=6),
+       minimum=0, maximum=6, example="3"),
     _f("birth_weight_kg", "child", "Birth weight", DECIMAL, "the birth weight", hint="In kilograms, like 3.25",
-       unit="kg", minimum=0.3, maximum=6.5, places=3),
+       unit="kg", minimum=0.3, maximum=6.5, places=3, example="3.25"),
     _f("nhs_number", "child", "NHS number", TEXT, "the NHS number", hint="10 digits, like 943 476 5919. Optional",
        max_length=12),
 )

@@ -14,7 +14,7 @@ from html import escape
 
 from dateutil.relativedelta import relativedelta
 from rcpchgrowth import Measurement, measurement_from_sds, sds_for_measurement
-from rcpchgrowth.global_functions import centile
+from rcpchgrowth.global_functions import centile as centile_for_sds
 
 REFERENCE = "uk-who"
 CENTILE_SPACE = 2 / 3  # one centile space on the UK-WHO charts is 2/3 SD (RCPCH Fact Sheet 1)
@@ -121,7 +121,7 @@ def _weight_sds_cached(sex: str, dob: date, weeks: int, days: int, on: date, kg:
     except Exception:  # noqa: BLE001 - any refusal falls back to the full, explained calculation
         quick = None
     if quick is not None and abs(quick) <= 8 and decimal_age >= 0:
-        return (quick, float(centile(quick)), age_days, corrected_days, age_used, None)
+        return (quick, float(centile_for_sds(quick)), age_days, corrected_days, age_used, None)
     m = _measure(sex, dob, weeks, days, on, kg)
     values = m["measurement_calculated_values"]
     sds = values[f"{age_used}_sds"]

@@ -50,6 +50,12 @@ def datetime_words(value: Any) -> str:
     return moment.strftime("%-d %B %Y at %H:%M") if moment else ""
 
 
+def short_datetime(value: Any) -> str:
+    """'28 Aug 2026, 23:59' in UK time: for tables on a tablet."""
+    moment = to_london(value)
+    return moment.strftime("%-d %b %Y, %H:%M") if moment else ""
+
+
 def age_words(date_of_birth: Any, on: date | None = None) -> str:
     """A child's age as a health visitor says it: '5 weeks', '7 months', '1 year 5 months'."""
     dob = date.fromisoformat(str(date_of_birth)) if not isinstance(date_of_birth, date) else date_of_birth
@@ -78,9 +84,19 @@ def severity_words(severity: str, deadline: str = "") -> str:
     return SEVERITY_WORDS.get(severity, severity.replace("_", " ").capitalize())
 
 
+def centile_words(sds: Any) -> str:
+    """Where a weight sits, in the words a health visitor would use ('between the 9th and 25th centiles')."""
+    from homevisit.growth import centile_in_words
+
+    return centile_in_words(sds) or "" if sds is not None else ""
+
+
 def register_filters(app: Any) -> None:
     app.add_template_filter(date_words, "date_words")
     app.add_template_filter(datetime_words, "datetime_words")
+    app.add_template_filter(short_datetime, "short_datetime")
+    app.add_template_filter(centile_words, "centile_words")
+    app.add_template_global(lambda: datetime.now(UTC).isoformat(timespec="seconds"), "now_iso")
     app.add_template_filter(age_words, "age_words")
     app.add_template_filter(severity_words, "severity_words")
     app.add_template_filter(lambda s: SEVERITY_TAGS.get(s, "govuk-tag--grey"), "severity_tag")

@@ -375,3 +375,35 @@ def _m0005(db: Database) -> None:
     CREATE UNIQUE INDEX records_visit_kind ON records(visit_id, kind);
     CREATE INDEX records_sha ON records(sha256);
     """)
+
+
+@migrations(name="0006_create_rule_hits")
+def _m0006(db: Database) -> None:
+    # Every time a rule fires on a visit or concern is a hit; the tracked action is shared while it is open,
+    # so a child seen five times with the same concern has one open action, five dated hits, and the
+    # earliest deadline.
+    db.executescript("""
+    CREATE TABLE rule_hits (
+      id INTEGER PRIMARY KEY,
+      child_id TEXT NOT NULL REFERENCES children(id) ON DELETE CASCADE,
+      visit_id TEXT REFERENCES visits(id) ON DELETE CASCADE,
+      concern_id TEXT REFERENCES concerns(id) ON DELETE CASCADE,
+      rule_id TEXT NOT NULL,
+      action_id TEXT NOT NULL REFERENCES actions(id) ON DELETE CASCADE,
+      severity TEXT NOT NULL,
+      reasons TEXT NOT NULL DEFAULT '',
+      recorded_by INTEGER REFERENCES users(id),
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX rule_hits_child ON rule_hits(child_id, rule_id);
+    CREATE INDEX rule_hits_visit ON rule_hits(visit_id);
+    CREATE INDEX rule_hits_concern ON rule_hits(concern_id);
+    CREATE INDEX rule_hits_action ON rule_hits(action_id);
+    """)
+
+
+@migrations(name="0007_add_saved_sections")
+def _m0007(db: Database) -> None:
+    # Which pages of a draft have been saved: a blank answer on a saved page was "not observed", and the
+    # page shows it that way when the practitioner comes back to it.
+    db.execute("ALTER TABLE visits ADD COLUMN saved_sections TEXT NOT NULL DEFAULT '[]'")

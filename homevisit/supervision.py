@@ -28,7 +28,7 @@ def dashboard(db: Any, team_id: int, *, now: datetime | None = None) -> dict[str
         ORDER BY a.completed_at""", (team_id,))
     awaiting_review = store.query(db, """
         SELECT v.id, v.visited_at, v.status, v.child_id, c.given_name, c.family_name, u.name AS visitor_name,
-          (SELECT COUNT(*) FROM actions a WHERE a.visit_id = v.id) AS action_count
+          (SELECT COUNT(*) FROM rule_hits h WHERE h.visit_id = v.id) AS action_count
         FROM visits v JOIN children c ON c.id = v.child_id JOIN users u ON u.id = v.visitor_id
         WHERE v.team_id = ? AND v.status IN ('submitted', 'signed') AND v.reviewed_at IS NULL
         ORDER BY v.visited_at DESC LIMIT 200""", (team_id,))
@@ -39,12 +39,13 @@ def dashboard(db: Any, team_id: int, *, now: datetime | None = None) -> dict[str
         GROUP BY c.id ORDER BY first_due""", (team_id,))
     since = (now - timedelta(days=180)).isoformat(timespec="seconds")
     repeating = store.query(db, """
-        SELECT c.id, c.given_name, c.family_name, a.rule_id, a.title, COUNT(DISTINCT COALESCE(a.visit_id, a.concern_id)) AS times,
-               COUNT(DISTINCT COALESCE(v.visitor_id, k.recorded_by)) AS professionals, MAX(a.created_at) AS last_seen
-        FROM actions a JOIN children c ON c.id = a.child_id
-        LEFT JOIN visits v ON v.id = a.visit_id LEFT JOIN concerns k ON k.id = a.concern_id
-        WHERE a.team_id = ? AND a.created_at >= ? AND a.category NOT IN ('process')
-        GROUP BY c.id, a.rule_id HAVING times >= 2 ORDER BY times DESC, last_seen DESC LIMIT 100""", (team_id, since))
+        SELECT c.id, c.given_name, c.family_name, h.rule_id, a.title,
+               COUNT(DISTINCT COALESCE(h.visit_id, h.concern_id)) AS times,
+               COUNT(DISTINCT h.recorded_by) AS professionals, MAX(h.created_at) AS last_seen
+        FROM rule_hits h JOIN children c ON c.id = h.child_id JOIN actions a ON a.id = h.action_id
+        LEFT JOIN visits v ON v.id = h.visit_id LEFT JOIN concerns k ON k.id = h.concern_id
+        WHERE c.team_id = ? AND COALESCE(v.visited_at, k.occurred_on) >= ? AND a.category NOT IN ('process')
+        GROUP BY c.id, h.rule_id HAVING times >= 2 ORDER BY times DESC, last_seen DESC LIMIT 100""", (team_id, since))
     return {"overdue": overdue, "due_today": due_today, "awaiting_countersign": awaiting_countersign,
             "awaiting_review": awaiting_review, "urgent_children": urgent_children, "repeating": repeating,
             "open_count": len(open_actions)}

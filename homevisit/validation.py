@@ -131,7 +131,7 @@ def parse_value(f: Field, raw: Any, *, today: date | None = None) -> tuple[Any, 
 
 
 def _parse_number(f: Field, raw: Any) -> tuple[Any, str | None]:
-    example = _fmt(f.minimum if f.minimum and f.minimum > 0 else (f.maximum or 10) / 4)
+    example = f.example or _fmt(f.minimum if f.minimum and f.minimum > 0 else (f.maximum or 10) / 4)
     if isinstance(raw, bool):
         return None, f"Enter {f.noun} as a number, like {example}"
     if isinstance(raw, (int, float)):
@@ -154,7 +154,7 @@ def _parse_number(f: Field, raw: Any) -> tuple[Any, str | None]:
         return None, f"Enter {f.noun} as a number, like {example}"
     if f.kind == INT:
         if number != number.to_integral_value():
-            return None, f"Enter {f.noun} as a whole number, like {int(float(example)) or 1}"
+            return None, f"Enter {f.noun} as a whole number, like {int(float(example))}"
         value: Any = int(number)
     else:
         exponent = number.normalize().as_tuple().exponent

@@ -149,7 +149,7 @@ def visits_for_child(db: Any, child_id: str, *, include_drafts_of: int | None = 
         SELECT v.id, v.status, v.visited_at, v.visitor_role, v.child_seen, v.weight_kg, v.weight_sds, v.weight_centile,
                v.centile_spaces_fallen_since_birth, v.source, v.signed_at, v.reviewed_at, v.addendum_of, v.draft_section,
                v.visitor_id, u.name AS visitor_name,
-               (SELECT COUNT(*) FROM actions a WHERE a.visit_id = v.id) AS action_count
+               (SELECT COUNT(*) FROM rule_hits h WHERE h.visit_id = v.id) AS action_count
         FROM visits v JOIN users u ON u.id = v.visitor_id
         WHERE v.child_id = ? AND (v.status != 'draft' OR v.visitor_id = ?)
         ORDER BY v.visited_at DESC, v.created_at DESC""", (child_id, include_drafts_of or -1))
@@ -169,7 +169,7 @@ def history_for(db: Any, child_id: str, before_visit_id: str | None = None) -> d
                               WHERE v.child_id = ? AND v.status != 'draft' AND v.id != ?
                               ORDER BY v.visited_at""", (child_id, before_visit_id or ""))
     fired = {}
-    for a in store.query(db, "SELECT visit_id, rule_id FROM actions WHERE child_id = ? AND visit_id IS NOT NULL",
+    for a in store.query(db, "SELECT visit_id, rule_id FROM rule_hits WHERE child_id = ? AND visit_id IS NOT NULL",
                          (child_id,)):
         fired.setdefault(a["visit_id"], []).append(a["rule_id"])
     past = []
@@ -180,7 +180,7 @@ def history_for(db: Any, child_id: str, before_visit_id: str | None = None) -> d
         v["carers_present"] = []
         past.append(v)
     concern_fired: dict[str, list[str]] = {}
-    for a in store.query(db, "SELECT concern_id, rule_id FROM actions WHERE child_id = ? AND concern_id IS NOT NULL",
+    for a in store.query(db, "SELECT concern_id, rule_id FROM rule_hits WHERE child_id = ? AND concern_id IS NOT NULL",
                          (child_id,)):
         concern_fired.setdefault(a["concern_id"], []).append(a["rule_id"])
     for row in store.query(db, "SELECT * FROM concerns WHERE child_id = ? AND id != ?", (child_id, before_visit_id or "")):
@@ -223,8 +223,8 @@ def save_section(db: Any, visit_id: str, user: dict[str, Any], section: str, cle
     device), Conflict is raised and nothing is overwritten.
     """
     with store.write(db):
-        row = store.query_one(db, "SELECT status, version, visitor_id, child_id FROM visits WHERE id = ? AND team_id = ?",
-                              (visit_id, user["team_id"]))
+        row = store.query_one(db, "SELECT status, version, visitor_id, child_id, saved_sections FROM visits "
+                                  "WHERE id = ? AND team_id = ?", (visit_id, user["team_id"]))
         if row is None or row["visitor_id"] != user["id"]:
             raise NotFound(visit_id)
         if row["status"] != "draft":
@@ -232,7 +232,9 @@ def save_section(db: Any, visit_id: str, user: dict[str, Any], section: str, cle
         if version is not None and version != row["version"]:
             raise Conflict("This visit was changed in another tab or device since you opened this page")
         changes = dict(clean)
-        changes.update({"version": row["version"] + 1, "updated_at": _now(), "draft_section": next_section or section})
+        saved = json.loads(row["saved_sections"] or "[]")
+        changes.update({"version": row["version"] + 1, "updated_at": _now(), "draft_section": next_section or section,
+                        "saved_sections": sorted(set(saved) | {section})})
         store.update(db, "visits", "id", visit_id, changes)
         if injuries is not None:
             _replace_rows(db, "injuries", visit_id, injuries)

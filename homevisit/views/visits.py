@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -111,7 +112,7 @@ def section(visit_id: str, section: str) -> Any:
             clean, errors = visits.check_section(section, {**form.data, **_multi(form)}, child, visit)
             _apply_errors(form, errors)
     else:
-        data = form_class.initial_data(visit)
+        data = form_class.initial_data(visit, saved=section in json.loads(visit.get("saved_sections") or "[]"))
         if section == "seen":
             data["carers_present"] = [{f.name: _row_value(f, c.get(f.name)) for f in CARER_FIELDS}
                                       for c in visit["carers_present"]]
@@ -285,10 +286,14 @@ def show(visit_id: str) -> Any:
                            actions=raised, submitted=request.args.get("submitted"))
 
 
-@bp.route("/visits/<visit_id>/discard", methods=["POST"])
+@bp.route("/visits/<visit_id>/discard", methods=["GET", "POST"])
 @auth.access("practitioner", "supervisor")
 def discard(visit_id: str) -> Any:
     visit = _visit_or_404(visit_id)
+    if visit["status"] != "draft" or visit["visitor_id"] != g.user["id"]:
+        abort(404)
+    if request.method == "GET":
+        return render_template("visits/discard.html", visit=visit, child=_child(visit["child_id"]))
     try:
         visits.discard_draft(db(), visit_id, g.user)
     except visits.NotFound:

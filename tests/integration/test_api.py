@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import full_visit, make_child
+from helpers import full_visit, make_child
 from homevisit import store
 
 
@@ -118,7 +118,7 @@ def test_out_of_range_values_get_422_with_the_forms_messages(app, child, token_f
     assert response.status_code == 422
     errors = response.get_json(force=True)["errors"]
     assert errors["room_temp_c"] == ["The room temperature must be between 5°C and 35°C"]
-    assert errors["weight_kg"] == ["Enter the child's weight as a number, like 0.3"]
+    assert errors["weight_kg"] == ["Enter the child's weight as a number, like 9.45"]
     assert errors["covering"] == ["Select what covers the child when asleep from the list"]
     assert errors["child_cold"] == ["Select whether the child is cold, or select not observed"]
     assert errors["injuries-0-body_site"] == ["Select where the mark is on the body from the list"]

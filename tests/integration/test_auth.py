@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from conftest import PASSWORD, Browser, assert_page_well_formed, make_user
+from helpers import PASSWORD, Browser, assert_page_well_formed, make_user
 from homevisit import auth, store
 
 

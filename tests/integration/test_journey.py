@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conftest import assert_page_well_formed, csrf_from, make_child, parse
+from helpers import assert_page_well_formed, csrf_from, make_child, parse
 from homevisit import store
 
 SECTION_ANSWERS = {

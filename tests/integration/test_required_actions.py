@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import date, timedelta
 
-import pytest
-
-from conftest import full_visit, make_child, make_user, parse
+from helpers import full_visit, make_child, make_user, parse
 from homevisit import children, store
 
 

@@ -25,7 +25,7 @@ def submit(form_class, pairs):
 
 
 @pytest.mark.parametrize("name, raw, message", [
-    ("room_temp_c", "warm", "Enter the room temperature as a number, like 5"),
+    ("room_temp_c", "warm", "Enter the room temperature as a number, like 18"),
     ("room_temp_c", "4.9", "The room temperature must be between 5°C and 35°C"),
     ("room_temp_c", "35.1", "The room temperature must be between 5°C and 35°C"),
     ("room_temp_c", "18.25", "Enter the room temperature to 1 decimal places or fewer"),
@@ -64,7 +64,7 @@ def test_nothing_else_cannot_be_ticked_with_items(form_context):
     ("41", "The child's weight must be between 0.3 kg and 40 kg"),
     ("9450", "9450 kg cannot be a child's weight: it looks like grams. Enter the child's weight in kilograms, like 9.45"),
     ("9.455", "Enter the child's weight to 2 decimal places or fewer"),
-    ("nine", "Enter the child's weight as a number, like 0.3"),
+    ("nine", "Enter the child's weight as a number, like 9.45"),
 ])
 def test_weight_page_messages(form_context, raw, message):
     ok, form = submit(SECTION_FORMS["weight"], [("weight_kg", raw)])

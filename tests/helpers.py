@@ -1,0 +1,109 @@
+"""Helpers shared by the tests: users, children, a signed-in test client, HTML checks, a full visit body."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from bs4 import BeautifulSoup
+from werkzeug.datastructures import MultiDict
+
+from homevisit import auth, children
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(db: Any, email: str, role: str = "practitioner", team: str = "Team A",
+              visitor_role: str | None = "health_visitor", name: str | None = None) -> dict[str, Any]:
+    user = auth.create_user(db, email=email, name=name or email.split("@")[0].title(), role=role, team=team,
+                            password=PASSWORD, visitor_role=visitor_role)
+    found = auth.get_user(db, user["id"])
+    assert found is not None
+    return found
+
+
+def make_child(db: Any, user: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    data = {"given_name": "Ava", "family_name": "Test", "sex": "female",
+            "date_of_birth": (date.today() - timedelta(days=300)).isoformat(), "gestation_weeks": 40,
+            "gestation_days": 0, "birth_weight_kg": 3.4}
+    data.update(overrides)
+    child, errors = children.add_child(db, data, user)
+    assert child is not None, errors
+    return child
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class Browser:
+    """A test client that signs in through the real sign-in page and carries CSRF tokens."""
+
+    def __init__(self, app: Any):
+        self.client = app.test_client()
+        self.app = app
+
+    def sign_in(self, email: str, password: str = PASSWORD, url: str = "/sign-in") -> Any:
+        page = self.client.get(url)
+        return self.client.post(url, data={"email": email, "password": password, "csrf_token": csrf_from(page.text)})
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.client.get(url, **kw)
+
+    def post_form(self, url: str, data: dict[str, Any] | list[tuple[str, str]], page_url: str | None = None,
+                  **kw: Any) -> Any:
+        page = self.client.get(page_url or url)
+        token = csrf_from(page.text)
+        if isinstance(data, dict):
+            data = {**data, "csrf_token": token}
+        else:
+            data = MultiDict(list(data) + [("csrf_token", token)])
+        return self.client.post(url, data=data, **kw)
+
+
+def parse(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "html5lib")
+
+
+def assert_page_well_formed(html: str) -> BeautifulSoup:
+    """One h1, a title that starts with it, no duplicate ids."""
+    soup = parse(html)
+    h1s = soup.find_all("h1")
+    assert len(h1s) == 1, [h.get_text() for h in h1s]
+    title = soup.title.get_text(strip=True) if soup.title else ""
+    heading = " ".join(h1s[0].get_text().split())
+    assert title.replace("Error: ", "").startswith(heading[:40]), (title, heading)
+    ids = [el["id"] for el in soup.find_all(attrs={"id": True})]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    assert not duplicates, duplicates
+    return soup
+
+
+def full_visit(child_id: str, **overrides: Any) -> dict[str, Any]:
+    """A complete, unremarkable visit body for the API (every section answered)."""
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()), "child_id": child_id, "visited_at": f"{date.today().isoformat()}T10:30:00+00:00",
+        "visitor_role": "health_visitor", "child_seen": "awake", "seen_alone": False, "interpreter_used": False,
+        "carer_presentation": "engaged", "sleep_space": "cot", "mattress_firm_flat_fits": True,
+        "mattress_condition": "clean", "covering": "sleep_bag", "items_in_cot": ["none"], "room_temp_c": 18.5,
+        "room_heated": True, "child_cold": False, "co_sleeping": False, "feeding_mode": "family_foods",
+        "age_appropriate_food": "more_than_3_days", "spoiled_food_accessible": False, "weight_kg": 8.9,
+        "weight_clothing": "naked", "scale_type": "class_iii", "sits_unsupported": True, "pulls_to_stand": True,
+        "stands_alone": False, "walks_independently": False, "weight_bearing": True, "skills_lost": False,
+        "demeanour": "interactive", "hygiene": "clean", "clothing_adequate": True, "carer_interaction": "warm",
+        "restraint_observed": False, "heating": True, "damp_mould": False, "disclosure": "none",
+        "referral_made": False, "injuries": [],
+        "carers_present": [{"role": "mother", "parental_responsibility": True, "lives_here": True,
+                            "present_throughout": True}],
+    }
+    body.update(overrides)
+    return body
+
+
+TABLET = (768, 1024)
+PHONE = (390, 844)
