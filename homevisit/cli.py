@@ -17,6 +17,7 @@ def _db() -> Any:
 
 
 def register(app: Flask) -> None:
+    register_records(app)
     @app.cli.command("init-db")
     def init_db() -> None:
         """Create the database, or apply any new migrations to it."""
@@ -101,3 +102,33 @@ def register(app: Flask) -> None:
             return
         click.echo(f"Audit log broken at entry {result['first_broken_id']}: {result['reason']}", err=True)
         raise click.exceptions.Exit(1)
+
+
+def register_records(app: Flask) -> None:
+    @app.cli.command("init-signing")
+    @click.option("--force", is_flag=True, help="Replace an existing key and certificate")
+    def init_signing(force: bool) -> None:
+        """Create a self-signed demo key and certificate for signing records (a deployment loads its own PKCS#12)."""
+        from homevisit import signing
+
+        paths = signing.init_signing(current_app.config["SIGNING_DIR"], current_app.config["ORGANISATION_NAME"],
+                                     overwrite=force)
+        click.echo(f"Signing key and self-signed certificate written to {paths.pkcs12.parent} (mode 0600)")
+
+    @app.cli.command("verify-record")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def verify_record(path: str) -> None:
+        """Check a signed PDF visit record: intact or altered, who signed and when, stored copy, later changes."""
+        from homevisit import visit_records
+
+        report = visit_records.verify_record(_db(), Path(path).read_bytes(), config=current_app.config)
+        click.echo(("INTACT: " if report["intact"] else "NOT INTACT: ") + report["summary"])
+        for n, s in enumerate(report["signatures"], start=1):
+            click.echo(f"  signature {n} ({s['field']}): {s['signer']}, signed {s['signed_at']}, "
+                       f"{'intact' if s['intact'] else 'altered'}, coverage {s['coverage']}, "
+                       f"modification level {s['modification_level']}, {'trusted' if s['trusted'] else 'untrusted'}")
+        click.echo(f"  changed after signing: {'yes' if report['changed_after_signing'] else 'no'}")
+        click.echo(f"  matches our stored copy: {'yes, record ' + report['stored']['visit_id'] if report['matches_stored_copy'] else 'no'}")
+        click.echo(f"  sha256 {report['sha256']}")
+        if not report["intact"]:
+            raise click.exceptions.Exit(1)

@@ -132,6 +132,23 @@ def document() -> dict[str, Any]:
                                       "422": _problem("Answers need correcting"), **ERRORS}},
                 "get": {"summary": "A stored visit", "parameters": [{"name": "visit_id", **uuid_param}],
                         "responses": {"200": {"description": "The visit", **_json(_ref("StoredVisit"))}, **ERRORS}}},
+            "/api/v1/visits/{visit_id}/signature": {"post": {
+                "summary": "Sign a submitted visit with the drawn signature; the signed PDF record is stored once",
+                "parameters": [{"name": "visit_id", **uuid_param}],
+                "requestBody": _json({"type": "object", "required": ["signature_png", "declaration_accepted"],
+                                      "properties": {"signature_png": {"type": "string", "description":
+                                                     "Base64 PNG, with or without a data: URL prefix; at most 512 KB"},
+                                                     "declaration_accepted": {"const": True}}}),
+                "responses": {"201": {"description": "Signed", **_json({"type": "object", "properties": {
+                                  "visit_id": {"type": "string"}, "record_sha256": {"type": "string"},
+                                  "signed_at": {"type": "string", "format": "date-time"}}})},
+                              "200": {"description": "Already signed by you (replay)"},
+                              "409": _problem("Not submitted yet, or signed by someone else"),
+                              "422": _problem("Signature or declaration missing or unusable"), **ERRORS}}},
+            "/api/v1/visits/{visit_id}/record.pdf": {"get": {
+                "summary": "The stored signed record (PDF/A-3b, PAdES); countersigned when it is",
+                "parameters": [{"name": "visit_id", **uuid_param}],
+                "responses": {"200": {"description": "The PDF", "content": {"application/pdf": {}}}, **ERRORS}}},
             "/api/v1/actions": {"get": {
                 "summary": "Your team's required actions",
                 "parameters": [{"name": "status", "in": "query", "schema": {"enum": ["open", "done", "not_done"]}},

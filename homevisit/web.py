@@ -83,6 +83,8 @@ def init_app(app: Flask) -> None:
     def before() -> Any:
         g.csp_nonce = secrets.token_urlsafe(16)
         auth.load_current_user()
+        if request.endpoint == "records.check":
+            request.max_content_length = 21 * 1024 * 1024  # a signed record to check may be larger than a form
         if request.path.startswith("/api/"):
             return None
         from homevisit.views.visits import keep_typed_input_after_timeout

@@ -41,6 +41,25 @@ def app(tmp_path: Any) -> Any:
     return application
 
 
+@pytest.fixture(scope="session")
+def signing_keys(tmp_path_factory: Any) -> Any:
+    """A demo signing key and certificate, made once for the whole run (as `flask init-signing` does)."""
+    from homevisit import signing
+
+    directory = tmp_path_factory.mktemp("signing")
+    signing.init_signing(directory, "Test Safeguarding Partnership", overwrite=True)
+    return directory
+
+
+@pytest.fixture
+def signing_app(app: Any, signing_keys: Any) -> Any:
+    """The app with the organisation's signing key installed in its instance folder."""
+    import shutil
+
+    shutil.copytree(signing_keys, app.config["SIGNING_DIR"], dirs_exist_ok=True)
+    return app
+
+
 @pytest.fixture
 def db(app: Any) -> Iterator[Any]:
     conn = store.connect(app.config["DATABASE"])

@@ -107,3 +107,19 @@ def full_visit(child_id: str, **overrides: Any) -> dict[str, Any]:
 
 TABLET = (768, 1024)
 PHONE = (390, 844)
+
+
+def drawn_signature_png() -> bytes:
+    """A signature drawn as a practitioner would: a few strokes of dark ink on a transparent box."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    pen.line([(40, 150), (90, 60), (130, 140), (170, 70), (220, 150), (300, 90), (380, 120), (520, 80)],
+             fill=(11, 12, 12, 255), width=4)
+    pen.line([(60, 170), (500, 165)], fill=(11, 12, 12, 255), width=2)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()

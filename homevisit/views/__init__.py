@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from homevisit.views import actions, api, auth, children, supervision, visits
+    from homevisit.views import actions, api, auth, children, records, supervision, visits
 
-    for module in (auth, children, visits, actions, supervision, api):
+    for module in (auth, children, visits, actions, supervision, records, api):
         app.register_blueprint(module.bp)

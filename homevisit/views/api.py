@@ -170,3 +170,36 @@ def complete_action(action_id: str) -> Response:
             return problem(409, "Conflict", error.message)
         return _invalid({error.field: [error.message]})
     return ok(actions_mod.action_payload(action))
+
+
+@bp.route("/visits/<visit_id>/signature", methods=["POST"])
+@auth.access("practitioner", "supervisor", api=True)
+def sign_visit(visit_id: str) -> Response:
+    from homevisit import visit_records
+    from homevisit.views.records import sign_with
+
+    body = _json_body()
+    if isinstance(body, Response):
+        return body
+    try:
+        result = sign_with(visit_id.lower(), body.get("signature_png"), body.get("declaration_accepted"))
+    except visit_records.SignError as error:
+        if error.status == 422:
+            return _invalid({error.field: [error.message]})
+        if error.status in (403, 404):
+            return problem(404, "Not found", "No visit with this id that you can sign.")
+        return problem(error.status, "Cannot sign", error.message)
+    return ok({"visit_id": visit_id.lower(), "record_sha256": result["record_sha256"],
+               "signed_at": result["signed_at"]}, 200 if result["replayed"] else 201)
+
+
+@bp.route("/visits/<visit_id>/record.pdf")
+@auth.access(api=True)
+def record_pdf(visit_id: str) -> Response:
+    from homevisit import visit_records
+    from homevisit.views.records import pdf_response
+
+    stored = visit_records.stored_record(db(), visit_id.lower(), g.user, current_app.config)
+    if stored is None:
+        return problem(404, "Not found", "No signed record for this visit on your team's caseload.")
+    return pdf_response(*stored, visit_id.lower())

@@ -1,0 +1,373 @@
+"""The visit record: the "Check your answers" data laid out for print, as a signed PDF/A-3b file.
+
+This is the only module that imports WeasyPrint. WeasyPrint fetches ``file://`` and network URLs by
+default; here every resource goes through :class:`StrictURLFetcher`, which serves ``data:`` URLs and
+files under the app's static folder and refuses everything else before any file or socket is opened.
+The visit's JSON is embedded in the PDF as an associated file, so the record carries its own data.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import mimetypes
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.request import url2pathname
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.css import ColorProfile
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from homevisit.dictionary import CHILD_BY_NAME
+from homevisit.signing import sign_pdf
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "pdf"
+PDF_VARIANT = "pdf/a-3b"
+OUTPUT_INTENT = "homevisit-srgb"
+SIGNATURE_FIELD = "Visitor"
+"""The signature field of the practitioner's signature; a supervisor countersigns in another field."""
+
+MAX_DATA_URL_BYTES = 4 * 1024 * 1024
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+class RecordError(Exception):
+    """A record could not be rendered (bad input) or signed; says which record."""
+
+
+class URLRefused(ValueError):
+    """The strict fetcher refused a URL without fetching it."""
+
+
+class StrictURLFetcher(URLFetcher):
+    """A WeasyPrint URL fetcher that serves ``data:`` URLs and files under ``static_dir`` only.
+
+    Every other URL (``file:`` outside the folder, ``http(s):``, ``ftp:``...) is refused before any file is
+    opened or connection made. ``fetched`` and ``refused`` list the URLs seen, for logs and tests.
+    """
+
+    def __init__(self, static_dir: Path | str) -> None:
+        super().__init__(timeout=1, allowed_protocols={"data", "file"}, allow_redirects=False, fail_on_errors=False)
+        self.static_root = Path(static_dir).resolve()
+        self.fetched: list[str] = []
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        """Return the resource at ``url`` if it is allowed; raise :class:`URLRefused` otherwise."""
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        try:
+            if scheme == "data":
+                response = self._data(url)
+            elif scheme == "file":
+                response = self._static_file(url)
+            else:
+                raise URLRefused(f"Refused to fetch {url[:200]!r}: only data: URLs and static files")
+        except URLRefused:
+            self.refused.append(url)
+            raise
+        self.fetched.append(url if scheme != "data" else url[:60])
+        return response
+
+    def _data(self, url: str) -> URLFetcherResponse:
+        header, comma, payload = url[5:].partition(",")
+        if not comma or len(payload) > MAX_DATA_URL_BYTES * 4 // 3 + 4:
+            raise URLRefused("Refused a malformed or oversized data: URL")
+        params = [p.strip() for p in header.split(";")]
+        media_type = params[0].lower() or "text/plain"
+        try:
+            body = base64.b64decode(payload, validate=False) if "base64" in params[1:] else unquote_to_bytes(payload)
+        except ValueError as error:
+            raise URLRefused("Refused a data: URL that is not valid base64") from error
+        return URLFetcherResponse(url[:60], body=body, headers={"Content-Type": media_type})
+
+    def _static_file(self, url: str) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise URLRefused(f"Refused to fetch {url[:200]!r}: remote file URL")
+        path = Path(url2pathname(parts.path)).resolve()
+        if not path.is_relative_to(self.static_root) or not path.is_file():
+            raise URLRefused(f"Refused to fetch {url[:200]!r}: not a file in the static folder")
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers={"Content-Type": media_type})
+
+
+# --------------------------------------------------------------------------------------------- HTML
+def render_record_html(record: dict[str, Any]) -> str:
+    """The record as an HTML page for print: every answer, growth, actions and the signature.
+
+    ``record`` is the contract built by the view (see the module tests for a full example). Every value
+    is escaped; only the growth chart SVG (drawn by the app) is embedded, and then as an image.
+    """
+    signature_png = record["signature"]["png"]
+    if not isinstance(signature_png, (bytes, bytearray)) or not bytes(signature_png).startswith(b"\x89PNG\r\n\x1a\n"):
+        raise RecordError(f"Record {record.get('record_id')}: the signature must be a cleaned PNG")
+    growth = record["growth"]
+    chart_src = None
+    if growth and growth.get("chart_svg"):
+        chart_src = _data_url(growth["chart_svg"].encode("utf-8"), "image/svg+xml")
+    return (
+        _environment()
+        .get_template("record.html")
+        .render(
+            record=record,
+            signature_src=_data_url(bytes(signature_png), "image/png"),
+            chart_src=chart_src,
+        )
+    )
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        long_date=_long_date,
+        nhs_number=_nhs_number,
+        sex_words=_sex_words,
+        number=_number,
+        signed=_signed,
+        capitalize_first=_capitalize_first,
+        answer_groups=_answer_groups,
+    )
+    return env
+
+
+LONG_ANSWER_CHARS = 240
+
+
+def _answer_groups(rows: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    """Runs of short answers (laid out as a table) split by long free-text answers (laid out full width)."""
+    groups: list[tuple[str, Any]] = []
+    for row in rows:
+        value = str(row["value"])
+        if row["observed"] and (len(value) > LONG_ANSWER_CHARS or "\n" in value):
+            groups.append(("long", row))
+        elif groups and groups[-1][0] == "table":
+            groups[-1][1].append(row)
+        else:
+            groups.append(("table", [row]))
+    return groups
+
+
+def _data_url(data: bytes, media_type: str) -> str:
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _long_date(value: Any) -> str:
+    if isinstance(value, date):
+        return value.strftime("%-d %B %Y")
+    try:
+        return date.fromisoformat(str(value)).strftime("%-d %B %Y")
+    except ValueError:
+        return str(value)
+
+
+def _nhs_number(value: Any) -> str:
+    digits = re.sub(r"\s", "", str(value))
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}" if len(digits) == 10 and digits.isdigit() else str(value)
+
+
+def _sex_words(value: Any) -> str:
+    return CHILD_BY_NAME["sex"].label_for(value)
+
+
+def _number(value: Any, places: int = 1) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{places}f}"
+    return str(value)
+
+
+def _signed(value: Any, places: int = 2) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:+.{places}f}"
+    return str(value)
+
+
+def _capitalize_first(value: Any) -> str:
+    text = str(value)
+    return text[:1].upper() + text[1:]
+
+
+# ---------------------------------------------------------------------------------------------- PDF
+def render_record_pdf(
+    record: dict[str, Any],
+    static_dir: Path | str,
+    *,
+    url_fetcher: StrictURLFetcher | None = None,
+) -> bytes:
+    """The record as an unsigned PDF/A-3b file with the visit's JSON embedded as its source data.
+
+    Resources may come only from ``data:`` URLs and files under ``static_dir``. Pass ``url_fetcher`` to see
+    what was fetched and refused (it must be a :class:`StrictURLFetcher`).
+    """
+    fetcher = url_fetcher if url_fetcher is not None else StrictURLFetcher(static_dir)
+    if not isinstance(fetcher, StrictURLFetcher):
+        raise TypeError("url_fetcher must be a StrictURLFetcher")
+    return html_to_pdf(
+        render_record_html(record),
+        static_dir,
+        fetcher=fetcher,
+        attachments=[
+            Attachment(
+                string=bytes(record["visit_json"]),
+                name=f"visit-{record['record_id']}.json",
+                description=f"The visit as recorded (JSON), record {record['record_id']}",
+                relationship="Source",
+                url_fetcher=fetcher,
+            )
+        ],
+    )
+
+
+def html_to_pdf(
+    html: str,
+    static_dir: Path | str,
+    *,
+    fetcher: StrictURLFetcher | None = None,
+    attachments: list[Attachment] | None = None,
+) -> bytes:
+    """Lay out record HTML with the print stylesheet as PDF/A-3b, fetching only through the strict fetcher."""
+    fetcher = fetcher if fetcher is not None else StrictURLFetcher(static_dir)
+    base_url = Path(static_dir).resolve().as_uri() + "/"
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher, media_type="print")
+    return document.write_pdf(
+        stylesheets=[_stylesheet()],
+        pdf_variant=PDF_VARIANT,
+        attachments=attachments or [],
+        # The sRGB output intent PDF/A needs, passed in ourselves: WeasyPrint 70's built-in one leaves the
+        # ICC file open (a ResourceWarning on every render). A fresh profile per render keeps threads apart.
+        color_profiles={
+            OUTPUT_INTENT: ColorProfile(
+                io.BytesIO(_srgb_icc()), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
+            )
+        },
+        output_intent=OUTPUT_INTENT,
+        finisher=_list_associated_files_once,
+    )
+
+
+def _list_associated_files_once(_document: Any, pdf: Any) -> None:
+    # WeasyPrint 70 lists each PDF/A-3 associated file twice in the catalogue's /AF array.
+    if "AF" in pdf.catalog:
+        unique = list(dict.fromkeys(pdf.catalog["AF"]))
+        pdf.catalog["AF"].clear()
+        pdf.catalog["AF"].extend(unique)
+
+
+@lru_cache(maxsize=1)
+def _srgb_icc() -> bytes:
+    return (resources.files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+
+
+@lru_cache(maxsize=1)
+def _stylesheet() -> CSS:
+    # The stylesheet has no url() references; this fetcher (rooted nowhere useful) refuses any that appear.
+    guard = StrictURLFetcher(TEMPLATE_DIR / "no-static-files")
+    return CSS(string=(TEMPLATE_DIR / "record.css").read_text(encoding="utf-8"), url_fetcher=guard)
+
+
+def render_signed_record(record: dict[str, Any], static_dir: Path | str, signer: Any) -> bytes:
+    """Render the record and sign it (PAdES) in the visitor's signature field, as stored and served."""
+    pdf = render_record_pdf(record, static_dir)
+    signature = record["signature"]
+    return sign_pdf(
+        pdf,
+        signer,
+        field_name=SIGNATURE_FIELD,
+        name=signature["name"],
+        reason=f"Home visit record {record['record_id']} signed by {signature['name']}, {signature['role_words']}",
+        location=record["organisation"],
+    )
+
+
+# -------------------------------------------------------------------------------------------- batch
+_worker_state: dict[str, Any] = {}
+
+
+def _init_worker(static_dir: str, signer: Any) -> None:
+    _worker_state["static_dir"] = static_dir
+    _worker_state["signer"] = signer
+
+
+def _render_in_worker(record: dict[str, Any]) -> tuple[str, bytes]:
+    return record["record_id"], render_signed_record(record, _worker_state["static_dir"], _worker_state["signer"])
+
+
+def render_batch(
+    records: Iterable[dict[str, Any]],
+    static_dir: Path | str,
+    signer: Any,
+    workers: int | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    start_method: str | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """Render and sign several records in parallel processes, yielding ``(record_id, pdf_bytes)`` as each finishes.
+
+    ``workers`` defaults to the number of CPUs. ``progress(done, total, record_id)`` is called after each
+    record. The signer is sent to each worker once. If a record fails, the rest are cancelled and
+    :class:`RecordError` names the record. ``start_method`` defaults to ``fork`` where available (the
+    workers inherit the loaded fonts and templates), else ``spawn``.
+    """
+    pending_records = list(records)
+    total = len(pending_records)
+    if total == 0:
+        return
+    workers = max(1, min(workers or os.cpu_count() or 1, total))
+    method = start_method or ("fork" if os.name == "posix" else "spawn")
+    _environment()  # warm the parent so forked workers share the parsed templates and stylesheet
+    _stylesheet()
+    done = 0
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context(method),
+        initializer=_init_worker,
+        initargs=(str(static_dir), signer),
+    ) as pool:
+        # Keep a bounded number in flight so a large batch does not pickle every record up front.
+        queue = iter(pending_records)
+        in_flight: dict[Future[tuple[str, bytes]], str] = {}
+
+        def submit_next() -> None:
+            record = next(queue, None)
+            if record is not None:
+                in_flight[pool.submit(_render_in_worker, record)] = record["record_id"]
+
+        for _ in range(workers * 2):
+            submit_next()
+        try:
+            while in_flight:
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    record_id = in_flight.pop(future)
+                    try:
+                        result = future.result()
+                    except Exception as error:
+                        raise RecordError(f"Record {record_id} could not be rendered and signed: {error}") from error
+                    done += 1
+                    if progress is not None:
+                        progress(done, total, record_id)
+                    submit_next()
+                    yield result
+        finally:
+            for future in in_flight:
+                future.cancel()

@@ -1,0 +1,375 @@
+"""Digital signatures on visit records (PAdES, with pyHanko), and checking them.
+
+Each deployment has one signing key and certificate in ``instance/signing/``. A record is signed once when
+the practitioner signs the visit; a supervisor's countersignature is a second incremental signature in a
+new field, which leaves the first signature and the bytes it covers untouched.
+
+Checking follows pyHanko's own advice (and SECURITY.md): ``valid`` alone says nothing about the document,
+so a signature is judged by ``intact`` (the signed bytes hash to what was signed), by how much of the
+file it covers, and by what kind of changes were appended after it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import pem as asn1_pem
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import (
+    EmbeddedPdfSignature,
+    SignatureCoverageLevel,
+    validate_pdf_signature,
+    validate_pdf_timestamp,
+)
+from pyhanko_certvalidator import ValidationContext
+
+PKCS12_FILE = "signing.p12"
+KEY_FILE = "signing-key.pem"
+CERT_FILE = "signing-cert.pem"
+TRUSTED_DIR = "trusted"
+"""Certificates of earlier (rotated) signing keys go in ``<signing dir>/trusted/*.pem``."""
+
+PRIVATE_MODE = 0o600
+
+
+class SigningError(Exception):
+    """The signing key could not be made or loaded, or a PDF could not be signed."""
+
+
+@dataclass(frozen=True)
+class SigningPaths:
+    """Where :func:`init_signing` wrote the deployment's key material."""
+
+    directory: Path
+    key: Path
+    certificate: Path
+    pkcs12: Path
+
+
+def init_signing(
+    directory: Path | str,
+    organisation: str,
+    *,
+    passphrase: str | bytes | None = None,
+    valid_days: int = 3650,
+    overwrite: bool = False,
+) -> SigningPaths:
+    """Make a demo signing key (ECDSA P-256) and a self-signed certificate naming the organisation.
+
+    Writes ``signing-key.pem``, ``signing-cert.pem`` and ``signing.p12`` (key and certificate together)
+    into ``directory``, each readable by the owner only (mode 0600). The key and the PKCS#12 are
+    encrypted when a passphrase is given. Refuses to replace an existing key unless ``overwrite`` is
+    true, because records signed with it could then only be checked against the archived certificate.
+    A real deployment should use a key and certificate from its organisation's certificate authority.
+    """
+    directory = Path(directory)
+    paths = SigningPaths(directory, directory / KEY_FILE, directory / CERT_FILE, directory / PKCS12_FILE)
+    if not overwrite and any(p.exists() for p in (paths.key, paths.certificate, paths.pkcs12)):
+        raise SigningError(f"A signing key already exists in {directory}")
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secret = _as_bytes(passphrase)
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} visit records"[:64]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64]),
+        ]
+    )
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=valid_days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(secret) if secret else serialization.NoEncryption()
+    )
+    _write_private(
+        paths.key, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    )
+    _write_private(paths.certificate, certificate.public_bytes(serialization.Encoding.PEM))
+    _write_private(
+        paths.pkcs12,
+        pkcs12.serialize_key_and_certificates(organisation.encode("utf-8")[:64], key, certificate, None, encryption),
+    )
+    return paths
+
+
+def load_signer(directory: Path | str, passphrase: str | bytes | None = None) -> signers.SimpleSigner:
+    """Load the deployment's signer from ``signing.p12``, or else from ``signing-key.pem`` + ``signing-cert.pem``.
+
+    Raises :class:`SigningError` if neither is there or the passphrase is wrong.
+    """
+    directory = Path(directory)
+    secret = _as_bytes(passphrase)
+    p12 = directory / PKCS12_FILE
+    if p12.is_file():
+        try:
+            return signers.SimpleSigner.load_pkcs12_data(p12.read_bytes(), other_certs=[], passphrase=secret)
+        except ValueError as error:
+            raise SigningError(f"Could not open {p12}: check the passphrase") from error
+    key, cert = directory / KEY_FILE, directory / CERT_FILE
+    if key.is_file() and cert.is_file():
+        signer = signers.SimpleSigner.load(str(key), str(cert), key_passphrase=secret)
+        if signer is None:
+            raise SigningError(f"Could not open {key}: check the passphrase")
+        return signer
+    raise SigningError(f"No signing key in {directory}. Run `flask --app app init-signing` to make a demo key")
+
+
+def trusted_certificates(directory: Path | str, passphrase: str | bytes | None = None) -> list[asn1_x509.Certificate]:
+    """The certificates a record from this deployment may be signed with: today's and any archived ones.
+
+    Reads ``signing-cert.pem`` (or, failing that, the certificate inside ``signing.p12``) and every
+    ``trusted/*.pem``, so records signed before a key was replaced still check as trusted.
+    """
+    directory = Path(directory)
+    found: list[asn1_x509.Certificate] = []
+    current = directory / CERT_FILE
+    if current.is_file():
+        found.extend(_certificates_from(current.read_bytes()))
+    elif (directory / PKCS12_FILE).is_file():
+        try:
+            _key, cert, _others = pkcs12.load_key_and_certificates(
+                (directory / PKCS12_FILE).read_bytes(), _as_bytes(passphrase)
+            )
+        except ValueError as error:
+            raise SigningError(f"Could not open {directory / PKCS12_FILE}: check the passphrase") from error
+        if cert is not None:
+            found.extend(_asn1_certificates([cert]))
+    for path in sorted((directory / TRUSTED_DIR).glob("*.pem")):
+        found.extend(_certificates_from(path.read_bytes()))
+    return found
+
+
+def sign_pdf(
+    pdf_bytes: bytes,
+    signer: signers.Signer,
+    *,
+    field_name: str,
+    name: str,
+    reason: str,
+    location: str | None = None,
+) -> bytes:
+    """Return ``pdf_bytes`` with a PAdES signature (SHA-256) appended as an incremental update.
+
+    The signature goes in a new invisible field ``field_name``. Calling this again on the result with
+    another field name adds a countersignature; the earlier signature still covers exactly the bytes it
+    covered before.
+    """
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        name=name,
+        reason=reason,
+        location=location,
+    )
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
+        if any(sig.field_name == field_name for sig in writer.prev.embedded_signatures):
+            raise SigningError(f"The record already has a signature in the field {field_name!r}")
+        output = signers.sign_pdf(writer, meta, signer=signer)
+    except SigningError:
+        raise
+    except Exception as error:  # pyHanko raises many types; the caller needs one
+        raise SigningError(f"Could not sign the record: {error}") from error
+    return output.getvalue()
+
+
+def verify_pdf(pdf_bytes: bytes, trusted_certs: list[Any] | None = None) -> dict[str, Any]:
+    """Check every signature in a PDF and say, in plain English, whether the record is as it was signed.
+
+    ``trusted_certs`` are the deployment's certificates (see :func:`trusted_certificates`): asn1crypto or
+    cryptography certificates, or PEM/DER bytes. No revocation information is fetched.
+
+    Returns ``{"intact", "signatures": [{"field", "signer", "signed_at", "intact", "valid", "coverage",
+    "modification_level", "trusted", "problem"}], "changed_after_signing", "summary"}``. ``intact`` is
+    true only if there is at least one signature, every signature's signed bytes are unchanged, and
+    nothing but further signatures was added after the first one. Never raises for a bad file.
+    """
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf_bytes))
+        embedded = list(reader.embedded_signatures)
+        total_revisions = reader.xrefs.total_revisions
+    except Exception:  # any parse failure means "not a readable PDF", which is the answer
+        return _report(
+            False,
+            [],
+            False,
+            "This file could not be read as a PDF. It may be damaged or altered, or it may not be a visit record.",
+        )
+    if not embedded:
+        return _report(
+            False,
+            [],
+            False,
+            "This PDF has no digital signature, so it cannot be shown to be the record as it was signed.",
+        )
+    context = ValidationContext(trust_roots=_asn1_certificates(trusted_certs or []), allow_fetching=False)
+    entries = [_check_signature(sig, context) for sig in embedded]
+
+    signed_revisions = {sig.signed_revision for sig in embedded}
+    first, last = min(signed_revisions), max(signed_revisions)
+    unsigned_later = [rev for rev in range(first + 1, total_revisions) if rev not in signed_revisions]
+    latest = entries[[sig.signed_revision for sig in embedded].index(last)]
+    changed = bool(unsigned_later) or latest["coverage"] != SignatureCoverageLevel.ENTIRE_FILE.name
+    for entry in entries:
+        if entry is not latest and (
+            entry["coverage"] != SignatureCoverageLevel.ENTIRE_REVISION.name
+            or entry["modification_level"] not in _ALLOWED_AFTER_EARLIER_SIGNATURE
+        ):
+            changed = True
+    broken = [e for e in entries if not e["intact"]]
+    intact = not broken and not changed
+
+    if broken:
+        who = ", ".join(e["signer"] or e["field"] for e in broken)
+        summary = (
+            f"The record has been altered since it was signed: the signature by {who} no longer "
+            "matches the document. Do not rely on this copy; get the record from the system."
+        )
+    elif changed:
+        summary = (
+            "The record was changed after it was signed: content was added or altered after the "
+            "signature. The signed version is inside this file, but what you see may differ from it. "
+            "Get the record from the system."
+        )
+    else:
+        names = " and ".join(f"{e['signer']} ({e['field']})" for e in entries)
+        summary = f"The record is exactly as it was signed by {names}; nothing has been changed since."
+        untrusted = [e for e in entries if not e["trusted"]]
+        if untrusted:
+            summary += " The signing certificate is not one this service trusts, so this does not show who signed it."
+    return _report(intact, entries, changed, summary)
+
+
+_ALLOWED_AFTER_EARLIER_SIGNATURE = {
+    level.name for level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
+}
+
+
+def _check_signature(sig: EmbeddedPdfSignature, context: ValidationContext) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "field": sig.field_name,
+        "signer": None,
+        "signed_at": None,
+        "intact": False,
+        "valid": False,
+        "coverage": None,
+        "modification_level": None,
+        "trusted": False,
+        "problem": None,
+    }
+    try:
+        entry["signer"] = _common_name(sig.signer_cert)
+        if sig.sig_object_type == "/DocTimeStamp":
+            status: Any = validate_pdf_timestamp(sig, validation_context=context)
+            signed_at = status.timestamp
+        else:
+            status = validate_pdf_signature(sig, signer_validation_context=context)
+            signed_at = status.signer_reported_dt
+    except Exception as error:  # a signature that cannot be checked is reported, not raised
+        entry["problem"] = f"The signature could not be checked: {error}"
+        return entry
+    level = status.modification_level
+    entry.update(
+        signed_at=signed_at.isoformat() if signed_at else None,
+        # pyHanko's ``valid`` is about the signature bytes alone; ``intact`` is whether the document matches.
+        intact=bool(status.intact and status.valid),
+        valid=bool(status.valid),
+        coverage=status.coverage.name if status.coverage is not None else None,
+        modification_level=level.name if level is not None else None,
+        trusted=bool(status.trusted),
+    )
+    if not status.intact:
+        entry["problem"] = "The signed part of the file has been changed."
+    elif not status.valid:
+        entry["problem"] = "The signature itself is not valid."
+    elif not status.trusted:
+        entry["problem"] = "The signing certificate is not trusted by this service."
+    return entry
+
+
+def _report(intact: bool, signatures: list[dict[str, Any]], changed: bool, summary: str) -> dict[str, Any]:
+    return {"intact": intact, "signatures": signatures, "changed_after_signing": changed, "summary": summary}
+
+
+def _common_name(cert: asn1_x509.Certificate) -> str:
+    subject = cert.subject.native
+    return str(subject.get("common_name") or cert.subject.human_friendly)
+
+
+def _asn1_certificates(items: list[Any]) -> list[asn1_x509.Certificate]:
+    certs: list[asn1_x509.Certificate] = []
+    for item in items:
+        if isinstance(item, asn1_x509.Certificate):
+            certs.append(item)
+        elif isinstance(item, x509.Certificate):
+            certs.append(asn1_x509.Certificate.load(item.public_bytes(serialization.Encoding.DER)))
+        elif isinstance(item, (bytes, bytearray)):
+            certs.extend(_certificates_from(bytes(item)))
+        elif isinstance(item, (str, Path)):
+            certs.extend(_certificates_from(Path(item).read_bytes()))
+        else:
+            raise TypeError(f"Not a certificate: {type(item).__name__}")
+    return certs
+
+
+def _certificates_from(data: bytes) -> list[asn1_x509.Certificate]:
+    if asn1_pem.detect(data):
+        return [
+            asn1_x509.Certificate.load(der)
+            for kind, _headers, der in asn1_pem.unarmor(data, multiple=True)
+            if kind == "CERTIFICATE"
+        ]
+    return [asn1_x509.Certificate.load(data)]
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, PRIVATE_MODE)  # O_CREAT's mode is ignored if the file already existed
+
+
+def _as_bytes(passphrase: str | bytes | None) -> bytes | None:
+    if passphrase is None or passphrase == b"" or passphrase == "":
+        return None
+    return passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase

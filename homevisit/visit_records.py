@@ -1,0 +1,257 @@
+"""Signing a visit: the drawn signature, the signed PDF record stored once, countersignature, checking.
+
+The record is rendered from the same data as "Check your answers" (homevisit.answers) and signed with the
+organisation's key (PAdES). The signed bytes are stored once with their SHA-256 in the database; printing
+again serves the stored file, never a re-render. A signed visit cannot be edited: a correction is an
+addendum, a new visit that references it and is signed itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from homevisit import actions as actions_mod
+from homevisit import answers, audit, growth, records, signatures, signing, store
+from homevisit import visits as visits_mod
+from homevisit.dictionary import FIELDS_BY_NAME, VISITOR_ROLES
+from homevisit.presentation import age_words, datetime_words, severity_words
+
+DECLARATION = ("I declare that this record is a true and accurate account of what I saw and heard on this visit, "
+               "made at the time or as soon as possible afterwards.")
+MARKING = "OFFICIAL-SENSITIVE"
+ROLE_WORDS = dict(VISITOR_ROLES)
+STATUS_WORDS = {"open": "To do", "done": "Done", "not_done": "Not done"}
+OWNER_WORDS = {"visitor": "The visiting practitioner", "supervisor": "The supervisor"}
+COUNTERSIGN_FIELD = "Supervisor"
+
+
+class SignError(Exception):
+    """The visit cannot be signed as asked; ``field`` and ``message`` say what to do."""
+
+    def __init__(self, field: str, message: str, status: int = 422):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_record(db: Any, visit: dict[str, Any], child: dict[str, Any], *, organisation: str, service_name: str,
+                 signer: dict[str, Any], signed_at: datetime, signature_png: bytes) -> dict[str, Any]:
+    """The record dict the PDF template renders: the checked answers, growth, actions and the signature."""
+    series = growth.growth_series(child, visits_mod.measurements_for(db, child["id"]))
+    point = next((p for p in series if p["visit_id"] == visit["id"]), None)
+    growth_block = None
+    if point is not None:
+        growth_block = {"weight_kg": point["weight_kg"], "sds": point["sds"], "centile": point["centile"],
+                        "words": point["centile_band_words"],
+                        "centile_spaces_fallen_since_birth": point["centile_spaces_fallen_since_birth"],
+                        "chart_svg": growth.weight_chart_svg(child, [p for p in series
+                                                                     if p["measured_on"] <= point["measured_on"]])}
+    action_rows = []
+    for a in actions_mod.actions_for_visit(db, visit["id"]):
+        action_rows.append({
+            "rule_id": a["rule_id"], "title": a["title"], "action": a["action"], "source": a["source"],
+            "severity_words": severity_words(a["severity"], a["deadline"]), "due_words": datetime_words(a["due_at"]),
+            "owner_words": OWNER_WORDS.get(a["owner"], a["owner"]), "status_words": STATUS_WORDS.get(a["status"], a["status"]),
+        })
+    payload = visits_mod.visit_payload(db, visit["id"], signer)
+    return {
+        "organisation": organisation, "service_name": service_name, "record_id": visit["id"], "marking": MARKING,
+        "child": {"given_name": child["given_name"], "family_name": child["family_name"],
+                  "date_of_birth": child["date_of_birth"], "sex": child["sex"], "nhs_number": child.get("nhs_number"),
+                  "age_words": age_words(child["date_of_birth"], date.fromisoformat(str(visit["visited_at"])[:10]))},
+        "visit": {"visited_at_words": datetime_words(visit["visited_at"]), "visitor_name": visit["visitor_name"],
+                  "visitor_role_words": ROLE_WORDS.get(visit.get("visitor_role") or "", "Not recorded")},
+        "sections": answers.answer_sections(visit),
+        "growth": growth_block,
+        "actions": action_rows,
+        "signature": {"png": signature_png, "name": signer["name"],
+                      "role_words": ROLE_WORDS.get(signer.get("visitor_role") or "", signer["role"].capitalize()),
+                      "signed_at_words": datetime_words(signed_at), "declaration": DECLARATION},
+        "addendum_of": visit.get("addendum_of"),
+        "visit_json": json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=1, default=str).encode("utf-8"),
+    }
+
+
+def _write_once(directory: str, name: str, data: bytes) -> Path:
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    target = Path(directory) / name
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pdf")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def sign_visit(db: Any, visit_id: str, user: dict[str, Any], signature_data: Any, declaration_accepted: Any, *,
+               config: dict[str, Any], static_dir: str) -> dict[str, Any]:
+    """Sign a submitted visit as its visitor: check the drawn signature, render and sign the record, store it once.
+
+    Returns ``{"record_sha256", "signed_at", "replayed"}``. Raises SignError with a message that says what to do.
+    """
+    try:
+        visit = visits_mod.load_visit(db, visit_id, user)
+    except visits_mod.NotFound:
+        raise SignError("visit", "No visit with this id on your team's caseload", 404) from None
+    if visit["status"] == "signed":
+        if visit["signed_by"] == user["id"]:
+            return {"record_sha256": visit["record_sha256"], "signed_at": visit["signed_at"], "replayed": True}
+        raise SignError("visit", "This visit is already signed", 409)
+    if visit["visitor_id"] != user["id"]:
+        raise SignError("visit", "Only the practitioner who recorded the visit can sign it", 403)
+    if visit["status"] != "submitted":
+        raise SignError("visit", "Submit the visit before you sign it", 409)
+    if declaration_accepted is not True:
+        raise SignError("declaration_accepted", "Confirm the declaration to sign the record")
+    try:
+        png = signatures.clean_signature_png(signature_data)
+    except signatures.SignatureImageError as error:
+        raise SignError("signature_png", error.message) from None
+    child = store.query_one(db, "SELECT * FROM children WHERE id = ?", (visit["child_id"],))
+    assert child is not None
+    signed_at = _now()
+    record = build_record(db, visit, child, organisation=config["ORGANISATION_NAME"],
+                          service_name=config["SERVICE_NAME"], signer=user, signed_at=signed_at, signature_png=png)
+    pdf = records.render_signed_record(record, static_dir, load_signer(config))
+    digest = hashlib.sha256(pdf).hexdigest()
+    filename = f"{visit_id}.pdf"
+    with store.write(db):
+        current = store.query_one(db, "SELECT status, record_sha256, signed_by FROM visits WHERE id = ?", (visit_id,))
+        if current is None or current["status"] == "signed":
+            if current is not None and current["signed_by"] == user["id"]:
+                return {"record_sha256": current["record_sha256"], "signed_at": None, "replayed": True}
+            raise SignError("visit", "This visit is already signed", 409)
+        _write_once(config["RECORDS_DIR"], filename, pdf)
+        store.insert(db, "records", {"visit_id": visit_id, "kind": "signed", "filename": filename, "sha256": digest,
+                                     "size_bytes": len(pdf), "signed_by": user["id"],
+                                     "created_at": signed_at.isoformat(timespec="seconds")})
+        store.update(db, "visits", "id", visit_id, {"status": "signed", "signed_at": signed_at.isoformat(timespec="seconds"),
+                                                    "signed_by": user["id"], "record_sha256": digest,
+                                                    "updated_at": signed_at.isoformat(timespec="seconds")})
+        audit.record(db, action="sign", object_type="visit", object_id=visit_id, child_id=visit["child_id"], user=user,
+                     detail={"record_sha256": digest, "signature_png_sha256": hashlib.sha256(png).hexdigest()})
+    return {"record_sha256": digest, "signed_at": signed_at.isoformat(timespec="seconds"), "replayed": False}
+
+
+def countersign_visit(db: Any, visit_id: str, supervisor: dict[str, Any], *, config: dict[str, Any]) -> dict[str, Any]:
+    """A supervisor's countersignature: a second, incremental signature over the stored record."""
+    if supervisor["role"] not in ("supervisor", "admin"):
+        raise SignError("visit", "Only a supervisor can countersign a visit record", 403)
+    row = store.query_one(db, "SELECT v.status, v.child_id, v.visitor_id, r.filename, r.sha256 FROM visits v "
+                              "JOIN records r ON r.visit_id = v.id AND r.kind = 'signed' "
+                              "WHERE v.id = ? AND v.team_id = ?", (visit_id, supervisor["team_id"]))
+    if row is None:
+        raise SignError("visit", "Only a signed visit record can be countersigned", 409)
+    if row["visitor_id"] == supervisor["id"]:
+        raise SignError("visit", "Another supervisor must countersign a record you signed yourself", 409)
+    if store.query_one(db, "SELECT id FROM records WHERE visit_id = ? AND kind = 'countersigned'", (visit_id,)):
+        raise SignError("visit", "This record is already countersigned", 409)
+    signed = read_record_file(config, row["filename"], row["sha256"])
+    now = _now()
+    pdf = signing.sign_pdf(signed, load_signer(config), field_name=COUNTERSIGN_FIELD, name=supervisor["name"],
+                           reason=f"Countersigned by {supervisor['name']}, supervisor", location=config["ORGANISATION_NAME"])
+    digest = hashlib.sha256(pdf).hexdigest()
+    filename = f"{visit_id}-countersigned.pdf"
+    with store.write(db):
+        _write_once(config["RECORDS_DIR"], filename, pdf)
+        store.insert(db, "records", {"visit_id": visit_id, "kind": "countersigned", "filename": filename,
+                                     "sha256": digest, "size_bytes": len(pdf), "signed_by": supervisor["id"],
+                                     "created_at": now.isoformat(timespec="seconds")})
+        store.update(db, "visits", "id", visit_id, {"reviewed_by": supervisor["id"],
+                                                    "reviewed_at": now.isoformat(timespec="seconds")})
+        audit.record(db, action="countersign", object_type="visit", object_id=visit_id, child_id=row["child_id"],
+                     user=supervisor, detail={"record_sha256": digest})
+    return {"record_sha256": digest}
+
+
+def read_record_file(config: dict[str, Any], filename: str, sha256: str) -> bytes:
+    """The stored signed bytes, checked against the SHA-256 kept in the database."""
+    data = (Path(config["RECORDS_DIR"]) / filename).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise SignError("record", "The stored record file does not match its fingerprint: tell your administrator", 500)
+    return data
+
+
+def stored_record(db: Any, visit_id: str, user: dict[str, Any], config: dict[str, Any]) -> tuple[bytes, str] | None:
+    """The latest stored record of a visit of the user's team (countersigned if it is), or None."""
+    row = store.query_one(db, """SELECT r.filename, r.sha256, v.child_id FROM records r JOIN visits v ON v.id = r.visit_id
+                                 WHERE r.visit_id = ? AND v.team_id = ?
+                                 ORDER BY CASE r.kind WHEN 'countersigned' THEN 0 ELSE 1 END LIMIT 1""",
+                          (visit_id, user["team_id"]))
+    if row is None:
+        return None
+    data = read_record_file(config, row["filename"], row["sha256"])
+    audit.record(db, action="download_record", object_type="visit", object_id=visit_id, child_id=row["child_id"],
+                 user=user, detail={"sha256": row["sha256"]})
+    return data, row["sha256"]
+
+
+def verify_record(db: Any, pdf: bytes, *, config: dict[str, Any]) -> dict[str, Any]:
+    """Is this PDF intact, who signed it and when, does it match a stored copy, anything changed after signing?"""
+    report = signing.verify_pdf(pdf, signing.trusted_certificates(config["SIGNING_DIR"])
+                                if os.path.isdir(config["SIGNING_DIR"]) else [])
+    digest = hashlib.sha256(pdf).hexdigest()
+    match = store.query_one(db, "SELECT visit_id, kind, created_at FROM records WHERE sha256 = ?", (digest,))
+    report["sha256"] = digest
+    report["matches_stored_copy"] = match is not None
+    report["stored"] = match
+    return report
+
+
+def load_signer(config: dict[str, Any]) -> Any:
+    """The organisation's signer from the instance folder (made by ``flask --app app init-signing`` for a demo)."""
+    directory = config["SIGNING_DIR"]
+    if not os.path.isdir(directory):
+        raise SignError("signing", "No signing key is set up: an administrator must run "
+                                   "'flask --app app init-signing' or install the organisation's PKCS#12", 503)
+    return _cached_signer(directory, config.get("SIGNING_PASSPHRASE"))
+
+
+_signers: dict[tuple[str, Any, float], Any] = {}
+
+
+def _cached_signer(directory: str, passphrase: Any) -> Any:
+    marker = max((p.stat().st_mtime for p in Path(directory).iterdir()), default=0.0)
+    key = (directory, passphrase, marker)
+    if key not in _signers:
+        _signers.clear()
+        _signers[key] = signing.load_signer(directory, passphrase)
+    return _signers[key]
+
+
+def start_addendum(db: Any, visit_id: str, user: dict[str, Any]) -> str:
+    """A new draft that corrects or adds to a signed visit: it starts from the signed answers and names it."""
+    original = visits_mod.load_visit(db, visit_id, user)
+    if original["status"] != "signed":
+        raise SignError("visit", "Only a signed visit needs an addendum: change the draft instead", 409)
+    child = store.query_one(db, "SELECT * FROM children WHERE id = ?", (original["child_id"],))
+    assert child is not None
+    new_id = visits_mod.start_draft(db, child, user)
+    copy = {f: original.get(f) for f in FIELDS_BY_NAME}
+    copy.update({"visited_at": original["visited_at"], "visitor_role": user.get("visitor_role") or original["visitor_role"]})
+    with store.write(db):
+        store.update(db, "visits", "id", new_id, {**copy, "addendum_of": visit_id})
+        for table in ("injuries", "carers_present"):
+            for row in original[table]:
+                store.insert(db, table, {k: v for k, v in row.items() if k != "id"} | {"visit_id": new_id})
+        audit.record(db, action="start_addendum", object_type="visit", object_id=new_id, child_id=original["child_id"],
+                     user=user, detail={"addendum_of": visit_id})
+    return new_id

@@ -1,0 +1,217 @@
+"""Signing a visit: the drawn signature, the stored signed record, countersignature, verification, addenda."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import subprocess
+
+import pytest
+
+from helpers import csrf_from, drawn_signature_png, full_visit, make_child, parse
+from homevisit import store
+
+
+@pytest.fixture
+def child(db, users):
+    return make_child(db, users["practitioner"], given_name="Isla", family_name="Marsh")
+
+
+def put(client, headers, body):
+    return client.put(f"/api/v1/visits/{body['id']}", data=json.dumps(body),
+                      headers={**headers, "Content-Type": "application/json"})
+
+
+def signed_visit(app, token_for, child, **overrides):
+    headers = token_for()
+    client = app.test_client()
+    body = full_visit(child["id"], observed_verbatim="Isla was in a clean cot; mother warm and attentive.", **overrides)
+    assert put(client, headers, body).status_code == 201
+    png = "data:image/png;base64," + base64.b64encode(drawn_signature_png()).decode()
+    response = client.post(f"/api/v1/visits/{body['id']}/signature", headers=headers,
+                           json={"signature_png": png, "declaration_accepted": True})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return body, response.get_json(), headers
+
+
+def pdftotext(data: bytes) -> str:
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+def test_sign_through_the_api_stores_the_record_once(signing_app, db, child, token_for):
+    app = signing_app
+    body, signed, headers = signed_visit(app, token_for, child, restraint_observed=True)
+    row = store.query_one(db, "SELECT status, record_sha256, signed_by FROM visits WHERE id = ?", (body["id"],))
+    assert row["status"] == "signed" and row["record_sha256"] == signed["record_sha256"]
+    client = app.test_client()
+    pdf = client.get(f"/api/v1/visits/{body['id']}/record.pdf", headers=headers)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert hashlib.sha256(pdf.data).hexdigest() == signed["record_sha256"]
+    again = client.get(f"/api/v1/visits/{body['id']}/record.pdf", headers=headers)
+    assert again.data == pdf.data  # served from the store, never re-rendered
+    text = pdftotext(pdf.data)
+    assert "Isla Marsh" in text and "mother warm and attentive" in text and "OFFICIAL-SENSITIVE" in text
+    for action in store.query(db, "SELECT DISTINCT a.title FROM rule_hits h JOIN actions a ON a.id = h.action_id "
+                                  "WHERE h.visit_id = ?", (body["id"],)):
+        assert " ".join(action["title"].split()[:3]) in " ".join(text.split())
+    assert store.query_one(db, "SELECT COUNT(*) AS n FROM records")["n"] == 1
+
+
+def test_a_replayed_signature_is_harmless_and_a_signed_visit_refuses_change(signing_app, db, child, token_for):
+    app = signing_app
+    body, signed, headers = signed_visit(app, token_for, child)
+    client = app.test_client()
+    png = base64.b64encode(drawn_signature_png()).decode()
+    replay = client.post(f"/api/v1/visits/{body['id']}/signature", headers=headers,
+                         json={"signature_png": png, "declaration_accepted": True})
+    assert replay.status_code == 200 and replay.get_json()["record_sha256"] == signed["record_sha256"]
+    assert put(client, headers, body).status_code == 200  # identical replay of a signed visit
+    changed = put(client, headers, {**body, "weight_kg": 8.5})
+    assert changed.status_code == 409 and "signed" in changed.get_json(force=True)["detail"]
+    assert store.query_one(db, "SELECT weight_kg FROM visits WHERE id = ?", (body["id"],))["weight_kg"] == 8.9
+
+
+def test_the_signed_visit_refuses_edits_in_the_forms(signing_app, db, child, token_for, signed_in):
+    body, _signed, _headers = signed_visit(signing_app, token_for, child)
+    b = signed_in("practitioner")
+    response = b.get(f"/visits/{body['id']}/section/sleep")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/visits/{body['id']}")
+
+
+@pytest.mark.parametrize("signature, declaration, field, message", [
+    ("", True, "signature_png", "Draw your signature"),
+    ("data:image/png;base64,PHN2Zz48L3N2Zz4=", True, "signature_png", "PNG"),
+    (None, False, "declaration_accepted", "Confirm the declaration to sign the record"),
+])
+def test_signing_needs_a_drawn_signature_and_the_declaration(signing_app, child, token_for, signature, declaration,
+                                                              field, message):
+    headers = token_for()
+    client = signing_app.test_client()
+    body = full_visit(child["id"])
+    put(client, headers, body)
+    if signature is None:
+        signature = base64.b64encode(drawn_signature_png()).decode()
+    response = client.post(f"/api/v1/visits/{body['id']}/signature", headers=headers,
+                           json={"signature_png": signature, "declaration_accepted": declaration})
+    assert response.status_code == 422
+    assert message in response.get_json(force=True)["errors"][field][0]
+
+
+def test_only_the_visitor_signs_and_other_teams_get_404(signing_app, child, token_for):
+    headers = token_for()
+    client = signing_app.test_client()
+    body = full_visit(child["id"])
+    put(client, headers, body)
+    png = base64.b64encode(drawn_signature_png()).decode()
+    for role in ("practitioner2", "other"):
+        response = client.post(f"/api/v1/visits/{body['id']}/signature", headers=token_for(role),
+                               json={"signature_png": png, "declaration_accepted": True})
+        assert response.status_code == 404
+    assert client.get(f"/api/v1/visits/{body['id']}/record.pdf", headers=token_for("other")).status_code == 404
+
+
+def test_sign_in_the_browser_form(signing_app, db, child, token_for, signed_in):
+    headers = token_for()
+    body = full_visit(child["id"])
+    put(signing_app.test_client(), headers, body)
+    b = signed_in("practitioner")
+    page = b.get(f"/visits/{body['id']}/sign")
+    assert page.status_code == 200
+    missing = b.client.post(f"/visits/{body['id']}/sign", data={"csrf_token": csrf_from(page.text), "signature_png": ""})
+    assert missing.status_code == 422
+    summary = parse(missing.text).select_one(".govuk-error-summary").get_text()
+    assert "Draw your signature" in summary or "Confirm the declaration" in summary
+    png = "data:image/png;base64," + base64.b64encode(drawn_signature_png()).decode()
+    done = b.client.post(f"/visits/{body['id']}/sign", data={"csrf_token": csrf_from(page.text), "signature_png": png,
+                                                             "declaration": "yes"})
+    assert done.status_code == 302
+    visit_page = parse(b.get(f"/visits/{body['id']}").text)
+    assert visit_page.find("a", string="Download the signed record (PDF)") is not None
+
+
+def test_verify_record_reports_intact_then_altered(signing_app, db, child, token_for, tmp_path):
+    app = signing_app
+    body, signed, headers = signed_visit(app, token_for, child)
+    pdf = app.test_client().get(f"/api/v1/visits/{body['id']}/record.pdf", headers=headers).data
+    good = tmp_path / "record.pdf"
+    good.write_bytes(pdf)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["verify-record", str(good)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("INTACT") and "matches our stored copy: yes" in result.output
+    # one byte flipped inside the signed range (the page content, well before the signature)
+    tampered = bytearray(pdf)
+    index = pdf.index(b"stream") + 40
+    tampered[index] ^= 0x01
+    bad = tmp_path / "tampered.pdf"
+    bad.write_bytes(bytes(tampered))
+    result = runner.invoke(args=["verify-record", str(bad)])
+    assert result.exit_code == 1 and "NOT INTACT" in result.output
+    assert "matches our stored copy: no" in result.output
+
+
+def test_an_incremental_update_after_signing_is_reported(signing_app, db, child, token_for, tmp_path):
+    from pyhanko.pdf_utils.generic import NameObject, TextStringObject
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    app = signing_app
+    body, _signed, headers = signed_visit(app, token_for, child)
+    pdf = app.test_client().get(f"/api/v1/visits/{body['id']}/record.pdf", headers=headers).data
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    info = writer.root
+    info[NameObject("/Lang")] = TextStringObject("fr-FR")
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    path = tmp_path / "updated.pdf"
+    path.write_bytes(out.getvalue())
+    result = app.test_cli_runner().invoke(args=["verify-record", str(path)])
+    assert result.exit_code == 1
+    assert "changed after signing: yes" in result.output
+
+
+def test_countersignature_is_a_second_incremental_signature(signing_app, db, child, token_for, signed_in, tmp_path):
+    app = signing_app
+    body, signed, headers = signed_visit(app, token_for, child)
+    sup = signed_in("supervisor")
+    response = sup.post_form(f"/visits/{body['id']}/countersign", {}, page_url=f"/visits/{body['id']}")
+    assert response.status_code == 302
+    pdf = app.test_client().get(f"/api/v1/visits/{body['id']}/record.pdf", headers=headers).data
+    assert pdf.startswith(app.test_client().get(f"/api/v1/visits/{body['id']}/record.pdf", headers=headers).data[:100])
+    path = tmp_path / "countersigned.pdf"
+    path.write_bytes(pdf)
+    result = app.test_cli_runner().invoke(args=["verify-record", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "signature 1 (Visitor)" in result.output and "signature 2 (Supervisor)" in result.output
+    kinds = [r["kind"] for r in store.query(db, "SELECT kind FROM records WHERE visit_id = ? ORDER BY id", (body["id"],))]
+    assert kinds == ["signed", "countersigned"]
+
+
+def test_the_check_page_reports_on_an_uploaded_record(signing_app, db, child, token_for, signed_in):
+    app = signing_app
+    body, signed, headers = signed_visit(app, token_for, child)
+    pdf = app.test_client().get(f"/api/v1/visits/{body['id']}/record.pdf", headers=headers).data
+    b = signed_in("supervisor")
+    page = b.get("/records/check")
+    response = b.client.post("/records/check", data={"csrf_token": csrf_from(page.text),
+                                                     "record": (io.BytesIO(pdf), "record.pdf")},
+                             content_type="multipart/form-data")
+    assert response.status_code == 200
+    text = parse(response.text).get_text(" ")
+    assert "Intact" in text and "Matches our stored copy" in text and body["id"] in text
+    response = b.client.post("/records/check", data={"csrf_token": csrf_from(page.text),
+                                                     "record": (io.BytesIO(b"not a pdf"), "x.pdf")},
+                             content_type="multipart/form-data")
+    assert response.status_code == 422 and "must be a PDF" in response.text
+
+
+def test_an_addendum_references_the_signed_visit(signing_app, db, child, token_for, signed_in):
+    body, _signed, _headers = signed_visit(signing_app, token_for, child)
+    b = signed_in("practitioner")
+    response = b.post_form(f"/visits/{body['id']}/addendum", {}, page_url=f"/visits/{body['id']}")
+    assert response.status_code == 302 and "/section/seen" in response.headers["Location"]
+    row = store.query_one(db, "SELECT addendum_of, status, weight_kg FROM visits WHERE addendum_of IS NOT NULL")
+    assert row == {"addendum_of": body["id"], "status": "draft", "weight_kg": 8.9}
+    assert store.query_one(db, "SELECT status FROM visits WHERE id = ?", (body["id"],))["status"] == "signed"
