@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from homevisit import auth, children, visit_records, visits
 

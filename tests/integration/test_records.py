@@ -108,25 +108,73 @@ def full_visit(extra_note: str = "") -> dict[str, Any]:
     visit["weight_kg"] = 6.85
     visit["account_consistency"] = "The parents gave different accounts of the bruise. " + extra_note
     visit["carers_present"] = [
-        {"role": "mother", "name": "Jade Carter", "parental_responsibility": True, "lives_here": True,
-         "present_throughout": True},
-        {"role": "partner_of_parent", "name": "Ryan Hughes", "parental_responsibility": False, "lives_here": None,
-         "present_throughout": False},
+        {
+            "role": "mother",
+            "name": "Jade Carter",
+            "parental_responsibility": True,
+            "lives_here": True,
+            "present_throughout": True,
+        },
+        {
+            "role": "partner_of_parent",
+            "name": "Ryan Hughes",
+            "parental_responsibility": False,
+            "lives_here": None,
+            "present_throughout": False,
+        },
     ]
     visit["injuries"] = [
-        {"type": "bruise", "body_site": "face", "size_mm": 15, "pattern": "grip", "count": 2, "clustered": True,
-         "colour": "Blue-purple", "explanation": "Rolled against the cot bars, according to the mother.",
-         "explanation_given_by": "Mother", "explanation_assessment": "unsuitable", "first_noticed_date": "2026-11-24",
-         "medical_help_sought": False, "medical_help_date": None, "photo_taken": True, "known_medical_condition": "none"},
-        {"type": "petechiae", "body_site": "neck", "size_mm": 5, "pattern": "none", "count": 6, "clustered": True,
-         "colour": "Red pinpoint", "explanation": None, "explanation_given_by": None,
-         "explanation_assessment": "none", "first_noticed_date": None, "medical_help_sought": None,
-         "medical_help_date": None, "photo_taken": False, "known_medical_condition": None},
-        {"type": "abrasion", "body_site": "left_forearm", "size_mm": 30, "pattern": "stick", "count": 1,
-         "clustered": False, "colour": "Pink, healing", "explanation": "Scratched by the cat, the father said. "
-         "The mother said there is no cat.", "explanation_given_by": "Father and mother",
-         "explanation_assessment": "inconsistent", "first_noticed_date": "2026-11-22", "medical_help_sought": False,
-         "medical_help_date": None, "photo_taken": True, "known_medical_condition": "none"},
+        {
+            "type": "bruise",
+            "body_site": "face",
+            "size_mm": 15,
+            "pattern": "grip",
+            "count": 2,
+            "clustered": True,
+            "colour": "Blue-purple",
+            "explanation": "Rolled against the cot bars, according to the mother.",
+            "explanation_given_by": "Mother",
+            "explanation_assessment": "unsuitable",
+            "first_noticed_date": "2026-11-24",
+            "medical_help_sought": False,
+            "medical_help_date": None,
+            "photo_taken": True,
+            "known_medical_condition": "none",
+        },
+        {
+            "type": "petechiae",
+            "body_site": "neck",
+            "size_mm": 5,
+            "pattern": "none",
+            "count": 6,
+            "clustered": True,
+            "colour": "Red pinpoint",
+            "explanation": None,
+            "explanation_given_by": None,
+            "explanation_assessment": "none",
+            "first_noticed_date": None,
+            "medical_help_sought": None,
+            "medical_help_date": None,
+            "photo_taken": False,
+            "known_medical_condition": None,
+        },
+        {
+            "type": "abrasion",
+            "body_site": "left_forearm",
+            "size_mm": 30,
+            "pattern": "stick",
+            "count": 1,
+            "clustered": False,
+            "colour": "Pink, healing",
+            "explanation": "Scratched by the cat, the father said. The mother said there is no cat.",
+            "explanation_given_by": "Father and mother",
+            "explanation_assessment": "inconsistent",
+            "first_noticed_date": "2026-11-22",
+            "medical_help_sought": False,
+            "medical_help_date": None,
+            "photo_taken": True,
+            "known_medical_condition": "none",
+        },
     ]
     return visit
 
@@ -135,8 +183,24 @@ def signature_png() -> bytes:
     """A signature drawn with Pillow as a signature pad would: dark strokes on a transparent canvas."""
     image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    points = [(40, 140), (70, 60), (95, 150), (120, 70), (150, 140), (175, 95), (210, 120), (240, 80),
-              (270, 135), (300, 90), (330, 125), (370, 70), (400, 140), (440, 100), (480, 120), (540, 85)]
+    points = [
+        (40, 140),
+        (70, 60),
+        (95, 150),
+        (120, 70),
+        (150, 140),
+        (175, 95),
+        (210, 120),
+        (240, 80),
+        (270, 135),
+        (300, 90),
+        (330, 125),
+        (370, 70),
+        (400, 140),
+        (440, 100),
+        (480, 120),
+        (540, 85),
+    ]
     draw.line(points, fill=(11, 12, 60, 255), width=5, joint="curve")
     draw.line([(60, 165), (520, 150)], fill=(11, 12, 60, 255), width=3)
     out = io.BytesIO()
@@ -149,9 +213,11 @@ def chart_svg() -> str:
     lines = []
     for i, centile in enumerate(("0.4th", "2nd", "9th", "25th", "50th", "75th", "91st", "98th", "99.6th")):
         y0, y1 = 400 - i * 28, 260 - i * 30
-        lines.append(f'<path d="M60 {y0} Q 380 {y0 - 90} 760 {y1}" fill="none" stroke="#7a7a7a" '
-                     f'stroke-width="{2 if centile == "50th" else 1}"/>'
-                     f'<text x="766" y="{y1 + 4}" font-size="12" font-family="Liberation Sans">{centile}</text>')
+        lines.append(
+            f'<path d="M60 {y0} Q 380 {y0 - 90} 760 {y1}" fill="none" stroke="#7a7a7a" '
+            f'stroke-width="{2 if centile == "50th" else 1}"/>'
+            f'<text x="766" y="{y1 + 4}" font-size="12" font-family="Liberation Sans">{centile}</text>'
+        )
     points = [(80, 300), (160, 275), (240, 262), (330, 300), (420, 338), (510, 355)]
     dots = "".join(f'<circle cx="{x}" cy="{y}" r="5" fill="#1d70b8"/>' for x, y in points)
     path = " ".join(f"{x},{y}" for x, y in points)
@@ -162,31 +228,67 @@ def chart_svg() -> str:
         + f'<polyline points="{path}" fill="none" stroke="#1d70b8" stroke-width="2"/>{dots}'
         '<text x="410" y="450" text-anchor="middle" font-size="13" font-family="Liberation Sans">Age (months)</text>'
         '<text x="20" y="220" font-size="13" font-family="Liberation Sans" transform="rotate(-90 20 220)">'
-        'Weight (kg)</text></svg>'
+        "Weight (kg)</text></svg>"
     )
 
 
 ACTIONS = [
-    ("BR-01", "Refer to children's social care (MASH) today", "Immediate", "Today by 17:00",
-     "Working Together to Safeguard Children 2023, chapter 2"),
-    ("BR-02", "Arrange a paediatric assessment of the bruising", "Immediate", "Today",
-     "NICE CG89 (child maltreatment), 1.2.6; local bruising protocol"),
-    ("SS-04", "Give safer sleep advice and remove the pillow from the cot", "Urgent", "At this visit",
-     "Lullaby Trust safer sleep guidance"),
-    ("GR-02", "Weigh the baby again on a class III scale", "Urgent", "Within 7 days, by 3 December 2026",
-     "RCPCH UK-WHO growth chart guidance"),
+    (
+        "BR-01",
+        "Refer to children's social care (MASH) today",
+        "Immediate",
+        "Today by 17:00",
+        "Working Together to Safeguard Children 2023, chapter 2",
+    ),
+    (
+        "BR-02",
+        "Arrange a paediatric assessment of the bruising",
+        "Immediate",
+        "Today",
+        "NICE CG89 (child maltreatment), 1.2.6; local bruising protocol",
+    ),
+    (
+        "SS-04",
+        "Give safer sleep advice and remove the pillow from the cot",
+        "Urgent",
+        "At this visit",
+        "Lullaby Trust safer sleep guidance",
+    ),
+    (
+        "GR-02",
+        "Weigh the baby again on a class III scale",
+        "Urgent",
+        "Within 7 days, by 3 December 2026",
+        "RCPCH UK-WHO growth chart guidance",
+    ),
     ("FD-01", "Offer a food bank referral", "Routine", "Within 5 working days", "Local rule FD-01"),
-    ("GP-01", "Tell the GP about this visit", "Routine", "Within 2 working days", "Local information sharing "
-     "agreement, section 4"),
-    ("SU-01", "Discuss the family at safeguarding supervision", "Urgent", "Within 3 working days",
-     "Local supervision policy"),
-    ("JV-01", "Book a joint visit with the allocated social worker", "Routine", "Within 10 working days",
-     "Child Safeguarding Practice Review Panel, 'The Myth of Invisible Men' (2021)"),
+    (
+        "GP-01",
+        "Tell the GP about this visit",
+        "Routine",
+        "Within 2 working days",
+        "Local information sharing agreement, section 4",
+    ),
+    (
+        "SU-01",
+        "Discuss the family at safeguarding supervision",
+        "Urgent",
+        "Within 3 working days",
+        "Local supervision policy",
+    ),
+    (
+        "JV-01",
+        "Book a joint visit with the allocated social worker",
+        "Routine",
+        "Within 10 working days",
+        "Child Safeguarding Practice Review Panel, 'The Myth of Invisible Men' (2021)",
+    ),
 ]
 
 
-def full_record(record_id: str = RECORD_ID, extra_note: str = "", *, growth: bool = True,
-                addendum_of: str | None = None) -> dict[str, Any]:
+def full_record(
+    record_id: str = RECORD_ID, extra_note: str = "", *, growth: bool = True, addendum_of: str | None = None
+) -> dict[str, Any]:
     """A complete record dict, as the view builds it, for a visit with everything answered."""
     visit = full_visit(extra_note)
     return {
@@ -194,24 +296,51 @@ def full_record(record_id: str = RECORD_ID, extra_note: str = "", *, growth: boo
         "service_name": "Home Visit Toolkit",
         "record_id": record_id,
         "marking": "OFFICIAL-SENSITIVE",
-        "child": {"given_name": "Amelia", "family_name": "Carter-Hughes", "date_of_birth": "2026-05-14",
-                  "sex": "female", "nhs_number": "9434765919", "age_words": "6 months 12 days"},
-        "visit": {"visited_at_words": "26 November 2026 at 14:30", "visitor_name": "Priya Natarajan",
-                  "visitor_role_words": "Health visitor"},
+        "child": {
+            "given_name": "Amelia",
+            "family_name": "Carter-Hughes",
+            "date_of_birth": "2026-05-14",
+            "sex": "female",
+            "nhs_number": "9434765919",
+            "age_words": "6 months 12 days",
+        },
+        "visit": {
+            "visited_at_words": "26 November 2026 at 14:30",
+            "visitor_name": "Priya Natarajan",
+            "visitor_role_words": "Health visitor",
+        },
         "sections": answer_sections(visit),
-        "growth": {"weight_kg": 6.85, "sds": -1.62, "centile": 5.3, "words": "between the 2nd and 9th centiles",
-                   "centile_spaces_fallen_since_birth": 2, "chart_svg": chart_svg()} if growth else None,
+        "growth": {
+            "weight_kg": 6.85,
+            "sds": -1.62,
+            "centile": 5.3,
+            "words": "between the 2nd and 9th centiles",
+            "centile_spaces_fallen_since_birth": 2,
+            "chart_svg": chart_svg(),
+        }
+        if growth
+        else None,
         "actions": [
-            {"rule_id": rule_id, "title": title, "severity_words": severity, "due_words": due,
-             "owner_words": "Priya Natarajan, health visitor" if n % 2 == 0 else "Duty social worker, Northshire",
-             "status_words": "Open" if n % 3 else "Done at the visit", "source": source,
-             "action": f"{title}. Record what was done and when in the child's record."}
+            {
+                "rule_id": rule_id,
+                "title": title,
+                "severity_words": severity,
+                "due_words": due,
+                "owner_words": "Priya Natarajan, health visitor" if n % 2 == 0 else "Duty social worker, Northshire",
+                "status_words": "Open" if n % 3 else "Done at the visit",
+                "source": source,
+                "action": f"{title}. Record what was done and when in the child's record.",
+            }
             for n, (rule_id, title, severity, due, source) in enumerate(ACTIONS)
         ],
-        "signature": {"png": signature_png(), "name": "Priya Natarajan", "role_words": "Health visitor",
-                      "signed_at_words": "26 November 2026 at 16:05",
-                      "declaration": "I confirm this is a true and accurate record of what I saw, heard and did "
-                                     "on this visit, made as soon as practicable afterwards."},
+        "signature": {
+            "png": signature_png(),
+            "name": "Priya Natarajan",
+            "role_words": "Health visitor",
+            "signed_at_words": "26 November 2026 at 16:05",
+            "declaration": "I confirm this is a true and accurate record of what I saw, heard and did "
+            "on this visit, made as soon as practicable afterwards.",
+        },
         "addendum_of": addendum_of,
         "visit_json": json.dumps(visit, sort_keys=True, ensure_ascii=False).encode("utf-8"),
     }
@@ -277,8 +406,9 @@ def page_count(pdf: bytes) -> int:
 
 
 # --------------------------------------------------------------------------------------------- content
-def test_text_has_child_observations_and_every_action(signed_pdf: bytes, record: dict[str, Any],
-                                                      tmp_path: Path) -> None:
+def test_text_has_child_observations_and_every_action(
+    signed_pdf: bytes, record: dict[str, Any], tmp_path: Path
+) -> None:
     text = words(pdf_text(signed_pdf, tmp_path))
     assert "Amelia Carter-Hughes" in text
     assert "943 476 5919" in text
@@ -328,8 +458,9 @@ def test_a_long_unbroken_string_wraps_inside_the_page(static_dir: Path, tmp_path
     record = full_record(extra_note="x" * 3000 + " END-OF-UNBROKEN")
     pdf = render_record_pdf(record, static_dir)
     text = pdf_text(pdf, tmp_path)
-    runs = [re.match(r"x*", line.split(" ")[-1] if "consistent?" in line else line).group()
-            for line in text.splitlines()]
+    runs = [
+        re.match(r"x*", line.split(" ")[-1] if "consistent?" in line else line).group() for line in text.splitlines()
+    ]
     assert sum(len(run) for run in runs) == 3000  # every character is on a page, none cut off
     assert sum(1 for run in runs if len(run) >= 40) > 20  # wrapped at the margin, not run off the page
     assert "END-OF-UNBROKEN" in text
@@ -422,13 +553,15 @@ def test_a_flipped_byte_in_the_visible_text_region_is_altered(signed_pdf: bytes,
 def test_an_update_appended_after_signing_is_reported_as_changed(signed_pdf: bytes, trusted: list[Any]) -> None:
     writer = IncrementalPdfFileWriter(io.BytesIO(signed_pdf))
     page = writer.root["/Pages"]["/Kids"][0].get_object()
-    note = generic.DictionaryObject({
-        generic.NameObject("/Type"): generic.NameObject("/Annot"),
-        generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
-        generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(n) for n in (50, 50, 300, 90)]),
-        generic.NameObject("/Contents"): generic.TextStringObject("No concerns"),
-        generic.NameObject("/DA"): generic.pdf_string("/Helv 12 Tf 0 g"),
-    })
+    note = generic.DictionaryObject(
+        {
+            generic.NameObject("/Type"): generic.NameObject("/Annot"),
+            generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
+            generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(n) for n in (50, 50, 300, 90)]),
+            generic.NameObject("/Contents"): generic.TextStringObject("No concerns"),
+            generic.NameObject("/DA"): generic.pdf_string("/Helv 12 Tf 0 g"),
+        }
+    )
     page["/Annots"] = generic.ArrayObject([writer.add_object(note)])
     writer.update_container(page)
     out = io.BytesIO()
@@ -448,8 +581,14 @@ def test_bytes_appended_after_signing_are_reported_as_changed(signed_pdf: bytes,
 
 
 def test_countersignature_keeps_both_signatures_intact(signed_pdf: bytes, signer: Any, trusted: list[Any]) -> None:
-    countersigned = sign_pdf(signed_pdf, signer, field_name="Supervisor", name="Sam Okafor",
-                             reason="Countersigned at supervision", location="Northshire")
+    countersigned = sign_pdf(
+        signed_pdf,
+        signer,
+        field_name="Supervisor",
+        name="Sam Okafor",
+        reason="Countersigned at supervision",
+        location="Northshire",
+    )
     assert countersigned.startswith(signed_pdf)  # incremental: the first signed bytes are unchanged
     report = verify_pdf(countersigned, trusted_certs=trusted)
     assert report["intact"] is True
@@ -468,8 +607,12 @@ def test_signing_twice_in_the_same_field_is_refused(signed_pdf: bytes, signer: A
 
 def test_unsigned_and_unreadable_files_get_a_report_not_an_exception(unsigned_pdf: bytes) -> None:
     unsigned = verify_pdf(unsigned_pdf)
-    assert unsigned == {"intact": False, "signatures": [], "changed_after_signing": False,
-                        "summary": unsigned["summary"]}
+    assert unsigned == {
+        "intact": False,
+        "signatures": [],
+        "changed_after_signing": False,
+        "summary": unsigned["summary"],
+    }
     assert "no digital signature" in unsigned["summary"]
     for junk in (b"", b"not a pdf at all", b"%PDF-1.7\n" + bytes(range(256)) * 4):
         report = verify_pdf(junk)
@@ -530,10 +673,13 @@ def listener() -> Any:
     counter.close()
 
 
-def test_html_in_a_note_is_printed_as_text_and_fetches_nothing(static_dir: Path, listener: ConnectionCounter,
-                                                              tmp_path: Path) -> None:
-    payload = (f'<img src="file:///etc/passwd"> <div style="background:url(http://127.0.0.1:{listener.port}/)">'
-               f"x</div> {{{{ 7*7 }}}}")
+def test_html_in_a_note_is_printed_as_text_and_fetches_nothing(
+    static_dir: Path, listener: ConnectionCounter, tmp_path: Path
+) -> None:
+    payload = (
+        f'<img src="file:///etc/passwd"> <div style="background:url(http://127.0.0.1:{listener.port}/)">'
+        f"x</div> {{{{ 7*7 }}}}"
+    )
     record = full_record(extra_note=payload)
     html = render_record_html(record)
     assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
@@ -550,13 +696,14 @@ def test_html_in_a_note_is_printed_as_text_and_fetches_nothing(static_dir: Path,
     assert "root:x:0:0" not in text
 
 
-def test_strict_fetcher_refuses_every_url_that_reaches_it(static_dir: Path, listener: ConnectionCounter,
-                                                          tmp_path: Path) -> None:
+def test_strict_fetcher_refuses_every_url_that_reaches_it(
+    static_dir: Path, listener: ConnectionCounter, tmp_path: Path
+) -> None:
     port = listener.port
     hostile = (
         '<html><head><link rel="stylesheet" href="https://example.invalid/x.css">'
-        f'<style>@import url(http://127.0.0.1:{port}/import.css); h1 {{ background: url(http://127.0.0.1:{port}/bg) }}'
-        '</style></head><body><h1>Hostile</h1>'
+        f"<style>@import url(http://127.0.0.1:{port}/import.css); h1 {{ background: url(http://127.0.0.1:{port}/bg) }}"
+        "</style></head><body><h1>Hostile</h1>"
         '<img src="file:///etc/passwd"><img src="../../../../etc/hostname">'
         f'<div style="background-image:url(http://127.0.0.1:{port}/style)">x</div>'
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">'
@@ -566,24 +713,32 @@ def test_strict_fetcher_refuses_every_url_that_reaches_it(static_dir: Path, list
     spy = StrictURLFetcher(static_dir)
     pdf = html_to_pdf(hostile, static_dir, fetcher=spy)
     refused = " ".join(spy.refused)
-    for expected in ("https://example.invalid/x.css", f"http://127.0.0.1:{port}/import.css",
-                     f"http://127.0.0.1:{port}/bg", "file:///etc/passwd", "/etc/hostname",
-                     f"http://127.0.0.1:{port}/style"):
+    for expected in (
+        "https://example.invalid/x.css",
+        f"http://127.0.0.1:{port}/import.css",
+        f"http://127.0.0.1:{port}/bg",
+        "file:///etc/passwd",
+        "/etc/hostname",
+        f"http://127.0.0.1:{port}/style",
+    ):
         assert expected in refused, expected
     assert spy.fetched == [(static_dir / "css" / "ok.css").resolve().as_uri()]
     assert listener.connections == 0
     assert "root:" not in pdf_text(pdf, tmp_path)
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd",
-    "http://127.0.0.1:9/",
-    "https://example.com/logo.png",
-    "ftp://example.com/x",
-    "file://evil.example/share/x.png",
-    "FILE:///etc/shadow",
-    "javascript:alert(1)",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/",
+        "https://example.com/logo.png",
+        "ftp://example.com/x",
+        "file://evil.example/share/x.png",
+        "FILE:///etc/shadow",
+        "javascript:alert(1)",
+    ],
+)
 def test_strict_fetcher_refuses_without_fetching(static_dir: Path, url: str) -> None:
     fetcher = StrictURLFetcher(static_dir)
     with pytest.raises(URLRefused):
@@ -633,8 +788,11 @@ def test_pages_render_as_a4_images(signed_pdf: bytes) -> None:
 def test_render_batch_signs_each_record_in_parallel(static_dir: Path, signer: Any, trusted: list[Any]) -> None:
     records = [full_record(f"00000000-0000-4000-8000-00000000000{n}") for n in range(4)]
     seen: list[tuple[int, int, str]] = []
-    results = dict(render_batch(records, static_dir, signer, workers=2,
-                                progress=lambda done, total, rid: seen.append((done, total, rid))))
+    results = dict(
+        render_batch(
+            records, static_dir, signer, workers=2, progress=lambda done, total, rid: seen.append((done, total, rid))
+        )
+    )
     assert sorted(results) == sorted(r["record_id"] for r in records)
     assert [s[0] for s in seen] == [1, 2, 3, 4] and all(s[1] == 4 for s in seen)
     for record_id, pdf in results.items():

@@ -24,14 +24,22 @@ from homevisit.signatures import (
 )
 
 
-def drawn(size: tuple[int, int] = (600, 200), *, background: tuple[int, int, int, int] = (0, 0, 0, 0),
-          fmt: str = "PNG", **save: object) -> bytes:
+def drawn(
+    size: tuple[int, int] = (600, 200),
+    *,
+    background: tuple[int, int, int, int] = (0, 0, 0, 0),
+    fmt: str = "PNG",
+    **save: object,
+) -> bytes:
     """A signature as a signature pad draws it: dark strokes, transparent background by default."""
     image = Image.new("RGBA", size, background)
     draw = ImageDraw.Draw(image)
     w, h = size
-    draw.line([(w * 0.1, h * 0.7), (w * 0.3, h * 0.3), (w * 0.5, h * 0.7), (w * 0.7, h * 0.3), (w * 0.9, h * 0.6)],
-              fill=(10, 10, 60, 255), width=max(2, h // 40))
+    draw.line(
+        [(w * 0.1, h * 0.7), (w * 0.3, h * 0.3), (w * 0.5, h * 0.7), (w * 0.7, h * 0.3), (w * 0.9, h * 0.6)],
+        fill=(10, 10, 60, 255),
+        width=max(2, h // 40),
+    )
     if fmt != "PNG":
         image = image.convert("RGB")
     out = io.BytesIO()
@@ -42,7 +50,7 @@ def drawn(size: tuple[int, int] = (600, 200), *, background: tuple[int, int, int
 def chunk_types(png: bytes) -> list[bytes]:
     types, offset = [], 8
     while offset < len(png):
-        length, kind = struct.unpack(">I4s", png[offset:offset + 8])
+        length, kind = struct.unpack(">I4s", png[offset : offset + 8])
         types.append(kind)
         offset += 12 + length
     return types
@@ -64,7 +72,7 @@ def test_a_drawn_signature_is_returned_as_a_fresh_png_of_the_same_size() -> None
 @pytest.mark.parametrize("prefix", ["data:image/png;base64,", "DATA:image/PNG;base64,", "", "  \n"])
 def test_base64_text_with_or_without_the_data_url_prefix_is_accepted(prefix: str) -> None:
     encoded = base64.b64encode(drawn()).decode("ascii")
-    wrapped = "\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))
+    wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
     assert clean_signature_png(prefix + wrapped).startswith(b"\x89PNG")
     assert clean_signature_png(prefix + encoded) == clean_signature_png(drawn())
 
@@ -86,38 +94,49 @@ def test_base64_that_decodes_to_more_than_the_cap_is_refused() -> None:
     assert refused(just_over) == SIZE_MESSAGE
 
 
-@pytest.mark.parametrize("payload", [
-    drawn(fmt="JPEG"),
-    drawn(fmt="GIF"),
-    drawn(fmt="BMP"),
-    b'<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>',
-    b"%PDF-1.7\n",
-    b"GIF89a" + bytes(40),
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        drawn(fmt="JPEG"),
+        drawn(fmt="GIF"),
+        drawn(fmt="BMP"),
+        b'<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>',
+        b"%PDF-1.7\n",
+        b"GIF89a" + bytes(40),
+    ],
+)
 def test_other_image_types_renamed_as_png_are_refused(payload: bytes) -> None:
     assert refused(payload) == TYPE_MESSAGE
     assert refused("data:image/png;base64," + base64.b64encode(payload).decode()) == TYPE_MESSAGE
 
 
-@pytest.mark.parametrize("url", [
-    "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=",
-    "data:image/jpeg;base64,/9j/4AAQ",
-    "data:text/html,<script>alert(1)</script>",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=",
+        "data:image/jpeg;base64,/9j/4AAQ",
+        "data:text/html,<script>alert(1)</script>",
+    ],
+)
 def test_data_urls_of_other_types_are_refused(url: str) -> None:
     assert refused(url) == TYPE_MESSAGE
 
 
 def bomb_png(width: int, height: int) -> bytes:
     """A real PNG of width x height 1-bit pixels, all zero: kilobytes that decode to a huge image."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     row = b"\x00" + bytes((width + 7) // 8)
     compressor = zlib.compressobj(9)
     idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+        + chunk(b"IDAT", idat)
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_a_decompression_bomb_is_refused_from_its_header(monkeypatch: pytest.MonkeyPatch) -> None:
