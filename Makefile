@@ -54,8 +54,11 @@ run: demo
 serve: demo
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py "app:create_app()"
 
+# The browser tests run in their own process: Playwright's sync API keeps an event loop running for the
+# whole session, and pyHanko (PDF signing) starts its own with asyncio.run.
 test: setup
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/browser
+	$(PY) -m pytest -q -p no:cacheprovider tests/browser
 
 test-long: setup
 	$(PY) -m pytest -q -p no:cacheprovider -m long --run-long
