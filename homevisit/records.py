@@ -96,7 +96,12 @@ class StrictURLFetcher(URLFetcher):
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost"):
             raise URLRefused(f"Refused to fetch {url[:200]!r}: remote file URL")
-        path = Path(url2pathname(parts.path)).resolve()
+        # Judge the path as written first, so nothing outside the folder is even looked at on disk; then
+        # resolve it, so a symbolic link inside the folder cannot lead outside it.
+        written = Path(os.path.normpath(url2pathname(parts.path)))
+        if not written.is_absolute() or not written.is_relative_to(self.static_root):
+            raise URLRefused(f"Refused to fetch {url[:200]!r}: not a file in the static folder")
+        path = written.resolve()
         if not path.is_relative_to(self.static_root) or not path.is_file():
             raise URLRefused(f"Refused to fetch {url[:200]!r}: not a file in the static folder")
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

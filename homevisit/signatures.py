@@ -64,6 +64,7 @@ def clean_signature_png(data: bytes | bytearray | memoryview | str | None) -> by
     width, height = _declared_size(raw)
     if width > MAX_SIGNATURE_SIDE or height > MAX_SIGNATURE_SIDE:
         raise SignatureImageError(DIMENSIONS_MESSAGE)
+    _check_chunks(raw)
     pixels = _decode(raw, width, height)
     if _ink_pixels(pixels) < MIN_INK_PIXELS:
         raise SignatureImageError(DRAW_MESSAGE)
@@ -123,6 +124,31 @@ def _declared_size(raw: bytes) -> tuple[int, int]:
     if length != 13 or width == 0 or height == 0:
         raise SignatureImageError(UNREADABLE_MESSAGE)
     return width, height
+
+
+def _check_chunks(raw: bytes) -> None:
+    """Every chunk complete with a correct CRC, image data present, and the file ends with IEND.
+
+    Checked here rather than left to Pillow, because importing WeasyPrint sets Pillow's process-wide
+    ``LOAD_TRUNCATED_IMAGES``, which would let half a signature through as if it were whole.
+    """
+    offset, has_data = 8, False
+    while offset + 12 <= len(raw):
+        (length,) = struct.unpack(">I", raw[offset : offset + 4])
+        kind = raw[offset + 4 : offset + 8]
+        end = offset + 12 + length
+        if end > len(raw):
+            break
+        (crc,) = struct.unpack(">I", raw[end - 4 : end])
+        if zlib.crc32(raw[offset + 4 : end - 4]) != crc:
+            raise SignatureImageError(UNREADABLE_MESSAGE)
+        has_data = has_data or kind == b"IDAT"
+        if kind == b"IEND":
+            if has_data:
+                return
+            break
+        offset = end
+    raise SignatureImageError(UNREADABLE_MESSAGE)
 
 
 def _decode(raw: bytes, width: int, height: int) -> Image.Image:

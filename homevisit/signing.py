@@ -11,8 +11,10 @@ file it covers, and by what kind of changes were appended after it.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +46,20 @@ TRUSTED_DIR = "trusted"
 """Certificates of earlier (rotated) signing keys go in ``<signing dir>/trusted/*.pem``."""
 
 PRIVATE_MODE = 0o600
+
+
+def outside_event_loop(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call one of pyHanko's blocking functions, which start their own event loop (asyncio.run).
+
+    Where an event loop is already running in this thread (an async server, a browser-test driver), the
+    call runs in a short-lived thread of its own instead of failing.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
 
 
 class SigningError(Exception):
@@ -205,7 +221,7 @@ def sign_pdf(
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
         if any(sig.field_name == field_name for sig in writer.prev.embedded_signatures):
             raise SigningError(f"The record already has a signature in the field {field_name!r}")
-        output = signers.sign_pdf(writer, meta, signer=signer)
+        output = outside_event_loop(signers.sign_pdf, writer, meta, signer=signer)
     except SigningError:
         raise
     except Exception as error:  # pyHanko raises many types; the caller needs one
@@ -303,7 +319,7 @@ def _check_signature(sig: EmbeddedPdfSignature, context: ValidationContext) -> d
             status: Any = validate_pdf_timestamp(sig, validation_context=context)
             signed_at = status.timestamp
         else:
-            status = validate_pdf_signature(sig, signer_validation_context=context)
+            status = outside_event_loop(validate_pdf_signature, sig, signer_validation_context=context)
             signed_at = status.signer_reported_dt
     except Exception as error:  # a signature that cannot be checked is reported, not raised
         entry["problem"] = f"The signature could not be checked: {error}"

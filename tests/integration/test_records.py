@@ -22,6 +22,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from homevisit.answers import answer_sections
 from homevisit.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, VISIT_FIELDS
 from homevisit.records import (
+    RecordError,
     StrictURLFetcher,
     URLRefused,
     html_to_pdf,
@@ -798,3 +799,17 @@ def test_render_batch_signs_each_record_in_parallel(static_dir: Path, signer: An
     for record_id, pdf in results.items():
         assert verify_pdf(pdf, trusted_certs=trusted)["intact"] is True
         assert f"visit-{record_id}.json" in pypdf.PdfReader(io.BytesIO(pdf)).attachments
+
+
+def test_a_record_without_a_cleaned_png_is_refused_and_the_batch_names_it(static_dir: Path, signer: Any) -> None:
+    bad = full_record("bad-record-0001")
+    bad["signature"]["png"] = b"GIF89a not a png"
+    with pytest.raises(RecordError, match="bad-record-0001"):
+        render_record_html(bad)
+    with pytest.raises(RecordError, match="bad-record-0001"):
+        list(render_batch([bad], static_dir, signer, workers=1))
+
+
+def test_trusted_certificates_may_be_given_as_pem_bytes(signed_pdf: bytes, signing_dir: Path) -> None:
+    pem = (signing_dir / "signing-cert.pem").read_bytes()
+    assert verify_pdf(signed_pdf, trusted_certs=[pem])["signatures"][0]["trusted"] is True

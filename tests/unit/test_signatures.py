@@ -205,10 +205,15 @@ def test_exif_text_and_colour_profile_are_stripped() -> None:
 
 
 def test_truncated_or_corrupt_png_asks_to_draw_again() -> None:
+    import weasyprint  # noqa: F401  (it sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process)
+
     good = drawn()
     assert refused(good[: len(good) // 2]) == UNREADABLE_MESSAGE
     assert refused(b"\x89PNG\r\n\x1a\n" + b"garbage" * 20) == UNREADABLE_MESSAGE
     assert refused("data:image/png;base64,@@not-base64@@") == UNREADABLE_MESSAGE
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0xFF
+    assert refused(bytes(flipped)) == UNREADABLE_MESSAGE
 
 
 def test_a_very_large_signature_is_scaled_down_to_a_sensible_size() -> None:

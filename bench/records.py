@@ -1,0 +1,156 @@
+"""Benchmark the signed visit record: render + sign, WeasyPrint alone, a batch of 100, and serving a stored copy.
+
+Run from the repository root:  .venv/bin/python bench/records.py [--runs 20] [--batch 100] [--workers N]
+
+The record is the integration tests' full visit (every section answered, 3 marks, 2 people present,
+8 actions, free-text notes at their maximum lengths of 8,000 and 4,000 characters), so the figures are a
+worst case. A "typical" record, the same visit with notes of a few hundred characters, is timed as well.
+Wall-clock medians are printed with CPU-time medians, because a shared machine makes wall time noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from weasyprint import CSS, HTML  # noqa: E402
+
+from homevisit.answers import answer_sections  # noqa: E402
+from homevisit.records import (  # noqa: E402
+    TEMPLATE_DIR,
+    render_batch,
+    render_record_html,
+    render_signed_record,
+)
+from homevisit.signing import init_signing, load_signer, trusted_certificates, verify_pdf  # noqa: E402
+
+TARGETS = {"render_sign_ms": 250.0, "ratio": 1.3, "batch_s": 10.0, "serve_ms": 10.0}
+
+
+def load_fixture_module() -> Any:
+    """The integration tests' record builder, so the bench and the tests measure the same record."""
+    path = ROOT / "tests" / "integration" / "test_records.py"
+    spec = importlib.util.spec_from_file_location("records_fixture", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def typical_record(fixture: Any) -> dict[str, Any]:
+    """The full record with free-text notes of a realistic length (a few hundred characters each)."""
+    record = fixture.full_record("11111111-2222-4333-8444-555555555555")
+    visit = fixture.full_visit()
+    for name in fixture.LONG_NOTES:
+        visit[name] = fixture.long_note(600, name.replace("_", " "))
+    record["sections"] = answer_sections(visit)
+    return record
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
+    """Median wall and CPU seconds of ``runs`` calls, and the last result."""
+    walls, cpus, result = [], [], None
+    for _ in range(runs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus), result
+
+
+def verdict(value: float, target: float) -> str:
+    return "meets target" if value <= target else "MISSES target"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+
+    fixture = load_fixture_module()
+    with tempfile.TemporaryDirectory(prefix="homevisit-bench-") as scratch:
+        workdir = Path(scratch)
+        static_dir = workdir / "static"
+        static_dir.mkdir()
+        init_signing(workdir / "signing", "Bench Trust")
+        signer = load_signer(workdir / "signing")
+        trusted = trusted_certificates(workdir / "signing")
+        record = fixture.full_record()
+        stylesheet = CSS(filename=str(TEMPLATE_DIR / "record.css"))
+
+        html = render_record_html(record)
+        render_signed_record(record, static_dir, signer)  # warm fonts, templates and the stylesheet
+        HTML(string=html).write_pdf(stylesheets=[stylesheet])
+
+        print(f"Signed visit record benchmark ({args.runs} runs, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
+        wall, cpu, signed = timed(lambda: render_signed_record(record, static_dir, signer), args.runs)
+        assert verify_pdf(signed, trusted_certs=trusted)["intact"]
+        alone_wall, alone_cpu, _plain = timed(lambda: HTML(string=html).write_pdf(stylesheets=[stylesheet]), args.runs)
+        print(f"  full record ({len(signed) // 1024} KB signed)")
+        print(
+            f"    render + sign (PDF/A-3b, JSON attached): median {wall * 1000:7.1f} ms wall "
+            f"{cpu * 1000:7.1f} ms CPU   target <= {TARGETS['render_sign_ms']:.0f} ms: "
+            f"{verdict(wall * 1000, TARGETS['render_sign_ms'])}"
+        )
+        print(
+            f"    WeasyPrint alone, same HTML and CSS:     median {alone_wall * 1000:7.1f} ms wall "
+            f"{alone_cpu * 1000:7.1f} ms CPU"
+        )
+        ratio = wall / alone_wall
+        print(
+            f"    ratio render + sign / WeasyPrint alone:  {ratio:.2f} wall, {cpu / alone_cpu:.2f} CPU  "
+            f"target <= {TARGETS['ratio']}: {verdict(ratio, TARGETS['ratio'])}"
+        )
+
+        typical = typical_record(fixture)
+        t_wall, t_cpu, _ = timed(lambda: render_signed_record(typical, static_dir, signer), args.runs)
+        print("  typical record (notes of ~600 characters)")
+        print(
+            f"    render + sign:                           median {t_wall * 1000:7.1f} ms wall "
+            f"{t_cpu * 1000:7.1f} ms CPU   target <= {TARGETS['render_sign_ms']:.0f} ms: "
+            f"{verdict(t_wall * 1000, TARGETS['render_sign_ms'])}"
+        )
+
+        records = [fixture.full_record(f"00000000-0000-4000-8000-{n:012d}") for n in range(args.batch)]
+        started = time.perf_counter()
+        done = sum(1 for _ in render_batch(records, static_dir, signer, workers=args.workers))
+        batch = time.perf_counter() - started
+        print(
+            f"  batch of {done} full records, {args.workers} worker processes: {batch:6.2f} s "
+            f"({batch / done * 1000:.0f} ms per record)   target <= {TARGETS['batch_s']:.0f} s: "
+            f"{verdict(batch, TARGETS['batch_s'])}"
+        )
+
+        stored = workdir / "stored.pdf"
+        stored.write_bytes(signed)
+        digest = hashlib.sha256(signed).hexdigest()
+
+        def serve() -> bytes:
+            data = stored.read_bytes()
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise RuntimeError("stored record does not match its hash")
+            return data
+
+        s_wall, _s_cpu, _ = timed(serve, 200)
+        print(
+            f"  serve the stored record again (read + SHA-256 check): median {s_wall * 1000:.3f} ms   "
+            f"target <= {TARGETS['serve_ms']:.0f} ms: {verdict(s_wall * 1000, TARGETS['serve_ms'])}"
+        )
+
+
+if __name__ == "__main__":
+    main()
