@@ -407,3 +407,60 @@ def _m0007(db: Database) -> None:
     # Which pages of a draft have been saved: a blank answer on a saved page was "not observed", and the
     # page shows it that way when the practitioner comes back to it.
     db.execute("ALTER TABLE visits ADD COLUMN saved_sections TEXT NOT NULL DEFAULT '[]'")
+
+
+@migrations(name="0100_create_offline_keys")
+def _m0100(db: Database) -> None:
+    # One random key per user that encrypts what the offline app keeps in the browser; released only to
+    # that user's signed-in session (homevisit.offline).
+    db.executescript("""
+    CREATE TABLE offline_keys (
+      user_id INTEGER PRIMARY KEY REFERENCES users(id),
+      key BLOB NOT NULL,
+      created_at TEXT NOT NULL
+    );
+    """)
+
+
+@migrations(name="0200_create_break_glass")
+def _m0200(db: Database) -> None:
+    # Emergency ("break-glass") read-only access to another team's child: who, why, until when, and
+    # whether the child's team's supervisor has seen the alert (homevisit.breakglass).
+    for statement in (
+        """CREATE TABLE break_glass (
+          id TEXT PRIMARY KEY,
+          child_id TEXT NOT NULL REFERENCES children(id) ON DELETE CASCADE,
+          child_team_id INTEGER NOT NULL REFERENCES teams(id),
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          user_team_id INTEGER NOT NULL REFERENCES teams(id),
+          reason TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          expires_at TEXT NOT NULL,
+          acknowledged_by INTEGER REFERENCES users(id),
+          acknowledged_at TEXT
+        )""",
+        "CREATE INDEX break_glass_user ON break_glass(user_id, expires_at)",
+        "CREATE INDEX break_glass_team ON break_glass(child_team_id, acknowledged_at)",
+    ):
+        db.execute(statement)
+
+
+@migrations(name="0008_create_print_jobs")
+def _m0008(db: Database) -> None:
+    db.executescript("""
+    CREATE TABLE print_jobs (
+      id TEXT PRIMARY KEY,
+      team_id INTEGER NOT NULL REFERENCES teams(id),
+      user_id INTEGER NOT NULL REFERENCES users(id),
+      kind TEXT NOT NULL CHECK (kind IN ('pdf', 'zip')),
+      filters TEXT NOT NULL DEFAULT '{}',
+      status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+      total INTEGER NOT NULL DEFAULT 0,
+      done INTEGER NOT NULL DEFAULT 0,
+      filename TEXT,
+      error TEXT,
+      created_at TEXT NOT NULL,
+      finished_at TEXT
+    );
+    CREATE INDEX print_jobs_user ON print_jobs(user_id, created_at);
+    """)

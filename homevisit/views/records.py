@@ -71,6 +71,10 @@ def pdf_response(data: bytes, sha256: str, visit_id: str) -> Response:
 @bp.route("/visits/<visit_id>/countersign", methods=["POST"])
 @auth.access("supervisor", "admin")
 def countersign(visit_id: str) -> Any:
+    try:  # another team's visit is "not found", not "only a signed visit can be countersigned"
+        visits.load_visit(db(), visit_id, g.user)
+    except visits.NotFound:
+        abort(404)
     try:
         visit_records.countersign_visit(db(), visit_id, g.user, config=current_app.config)
     except visit_records.SignError as error:
@@ -119,3 +123,79 @@ def check() -> Any:
                          object_id=(report.get("stored") or {}).get("visit_id"), user=g.user,
                          detail={"sha256": report["sha256"], "intact": report["intact"]})
     return render_template("records/check.html", report=report, error=error), (422 if error else 200)
+
+
+def _print_filters() -> tuple[dict[str, Any], dict[str, str]]:
+    from homevisit.validation import _parse_date
+
+    filters: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, label in (("date_from", "the start date"), ("date_to", "the end date")):
+        raw = (request.values.get(name) or "").strip()
+        if raw:
+            value = _parse_date(raw)
+            if value is None:
+                errors[name] = f"Enter {label} as a real date, like 2026-11-01"
+            else:
+                filters[name] = value.isoformat()
+    if filters.get("date_from") and filters.get("date_to") and filters["date_from"] > filters["date_to"]:
+        errors["date_to"] = "The end date must be the same as or after the start date"
+    child_id = request.values.get("child_id") or ""
+    if child_id:
+        filters["child_id"] = child_id
+    practitioner = request.values.get("practitioner_id") or ""
+    if practitioner.isdigit():
+        filters["practitioner_id"] = int(practitioner)
+    return filters, errors
+
+
+@bp.route("/records/print", methods=["GET", "POST"])
+@auth.access("supervisor", "admin")
+def print_batch() -> Any:
+    from homevisit import printing
+
+    filters, errors = _print_filters()
+    matches = [] if errors else printing.matching_records(db(), g.user["team_id"], **filters)
+    if request.method == "POST" and not errors:
+        kind = request.form.get("kind")
+        if kind not in ("pdf", "zip"):
+            errors["kind"] = "Select one PDF for printing or a zip of the signed files"
+        elif not matches:
+            errors["date_from"] = "No signed visit records match. Change the filters"
+        else:
+            job_id = printing.start_job(db(), g.user, kind, filters, current_app.config)
+            return redirect(url_for("records.print_job", job_id=job_id))
+    team_children = children.search_children(db(), g.user, "", limit=1000)
+    members = children.team_members(db(), g.user["team_id"])
+    page_errors = [{"text": m, "href": f"#{f}"} for f, m in errors.items()]
+    return render_template("records/print.html", filters=filters, errors=errors, page_errors=page_errors,
+                           matches=matches, team_children=team_children, members=members,
+                           values=request.values), (422 if errors else 200)
+
+
+@bp.route("/records/print/<job_id>")
+@auth.access("supervisor", "admin")
+def print_job(job_id: str) -> Any:
+    from homevisit import printing
+
+    job = printing.get_job(db(), job_id, g.user)
+    if job is None:
+        abort(404)
+    return render_template("records/print_job.html", job=job)
+
+
+@bp.route("/records/print/<job_id>/download")
+@auth.access("supervisor", "admin")
+def print_download(job_id: str) -> Any:
+    from flask import send_file
+
+    from homevisit import audit, printing
+
+    job = printing.get_job(db(), job_id, g.user)
+    if job is None or job["status"] != "done":
+        abort(404)
+    audit.record(db(), action="download_print_batch", object_type="print_job", object_id=job_id, user=g.user,
+                 detail={"records": job["done"]})
+    mimetype = "application/pdf" if job["kind"] == "pdf" else "application/zip"
+    return send_file(printing.job_file(job, current_app.config), mimetype=mimetype, as_attachment=True,
+                     download_name=f"visit-records-{job['created_at'][:10]}.{job['kind']}", max_age=0)

@@ -215,3 +215,35 @@ def test_an_addendum_references_the_signed_visit(signing_app, db, child, token_f
     row = store.query_one(db, "SELECT addendum_of, status, weight_kg FROM visits WHERE addendum_of IS NOT NULL")
     assert row == {"addendum_of": body["id"], "status": "draft", "weight_kg": 8.9}
     assert store.query_one(db, "SELECT status FROM visits WHERE id = ?", (body["id"],))["status"] == "signed"
+
+
+def test_a_supervisor_prints_a_batch_of_stored_signed_records(signing_app, db, users, token_for, signed_in):
+    import time
+    import zipfile
+
+    app = signing_app
+    kids = [make_child(db, users["practitioner"], given_name=f"Kid{i}") for i in range(3)]
+    digests = {}
+    for kid in kids:
+        body, signed, _headers = signed_visit(app, token_for, kid)
+        digests[body["id"]] = signed["record_sha256"]
+    sup = signed_in("supervisor")
+    page = sup.get("/records/print")
+    assert "3 signed records" in parse(page.text).get_text(" ")
+    response = sup.client.post("/records/print", data={"csrf_token": csrf_from(page.text), "kind": "zip"})
+    assert response.status_code == 302
+    job_url = response.headers["Location"]
+    for _ in range(100):
+        progress = sup.get(job_url)
+        if "are ready" in progress.text:
+            break
+        time.sleep(0.1)
+    download = sup.get(job_url + "/download")
+    data = download.data
+    download.close()
+    assert download.status_code == 200 and download.mimetype == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    for visit_id, digest in digests.items():
+        assert hashlib.sha256(archive.read(f"visit-record-{visit_id}.pdf")).hexdigest() == digest
+    other = signed_in("other_supervisor")
+    assert other.get(job_url).status_code == 404

@@ -1,0 +1,134 @@
+"""Printing for supervisors: many signed visit records at once, as one PDF or a zip of the signed files.
+
+Printing serves the stored signed files, never a re-render, so what is printed is what was signed. A batch
+runs in the background with its progress in the database, so a page can show how far a long batch has got.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from pypdf import PdfWriter
+
+from homevisit import audit, store, visit_records
+
+MAX_RECORDS = 1000
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def matching_records(db: Any, team_id: int, *, child_id: str | None = None, date_from: str | None = None,
+                     date_to: str | None = None, practitioner_id: int | None = None) -> list[dict[str, Any]]:
+    """The team's signed records matching the filters, oldest visit first (the latest copy of each)."""
+    where = ["v.team_id = ?", "v.status = 'signed'"]
+    params: list[Any] = [team_id]
+    if child_id:
+        where.append("v.child_id = ?")
+        params.append(child_id)
+    if date_from:
+        where.append("substr(v.visited_at, 1, 10) >= ?")
+        params.append(date_from)
+    if date_to:
+        where.append("substr(v.visited_at, 1, 10) <= ?")
+        params.append(date_to)
+    if practitioner_id:
+        where.append("v.visitor_id = ?")
+        params.append(practitioner_id)
+    params.append(MAX_RECORDS)
+    return store.query(db, f"""
+        SELECT v.id AS visit_id, v.visited_at, v.child_id, c.given_name, c.family_name, u.name AS visitor_name,
+          (SELECT r.filename FROM records r WHERE r.visit_id = v.id
+             ORDER BY CASE r.kind WHEN 'countersigned' THEN 0 ELSE 1 END LIMIT 1) AS filename,
+          (SELECT r.sha256 FROM records r WHERE r.visit_id = v.id
+             ORDER BY CASE r.kind WHEN 'countersigned' THEN 0 ELSE 1 END LIMIT 1) AS sha256
+        FROM visits v JOIN children c ON c.id = v.child_id JOIN users u ON u.id = v.visitor_id
+        WHERE {' AND '.join(where)} ORDER BY v.visited_at LIMIT ?""", params)
+
+
+def start_job(db: Any, user: dict[str, Any], kind: str, filters: dict[str, Any], config: dict[str, Any],
+              *, background: bool = True) -> str:
+    """Queue a print batch and start it; returns the job id to follow its progress."""
+    rows = matching_records(db, user["team_id"], **filters)
+    job_id = str(uuid.uuid4())
+    with store.write(db):
+        store.insert(db, "print_jobs", {"id": job_id, "team_id": user["team_id"], "user_id": user["id"], "kind": kind,
+                                        "filters": json.dumps(filters), "status": "queued", "total": len(rows),
+                                        "done": 0, "created_at": _now()})
+        audit.record(db, action="print_batch", object_type="print_job", object_id=job_id, user=user,
+                     detail={"kind": kind, "filters": filters, "records": len(rows)})
+    settings = {k: config[k] for k in ("DATABASE", "RECORDS_DIR")}
+    if background:
+        threading.Thread(target=run_job, args=(settings, job_id, rows), daemon=True, name=f"print-{job_id}").start()
+    else:
+        run_job(settings, job_id, rows)
+    return job_id
+
+
+def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -> None:
+    """Collect the stored signed files (checked against their fingerprints) into one PDF or a zip."""
+    db = store.connect(settings["DATABASE"])
+    try:
+        job = store.query_one(db, "SELECT * FROM print_jobs WHERE id = ?", (job_id,))
+        assert job is not None
+        with store.write(db):
+            store.update(db, "print_jobs", "id", job_id, {"status": "running"})
+        out_dir = os.path.join(settings["RECORDS_DIR"], "print-jobs")
+        os.makedirs(out_dir, mode=0o700, exist_ok=True)
+        done = 0
+
+        def load(row: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+            return row, visit_records.read_record_file(settings, row["filename"], row["sha256"])
+
+        buffer = io.BytesIO()
+        writer = PdfWriter() if job["kind"] == "pdf" else None
+        archive = zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) if job["kind"] == "zip" else None
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            for row, data in pool.map(load, rows):
+                if archive is not None:
+                    archive.writestr(f"visit-record-{row['visit_id']}.pdf", data)
+                else:
+                    assert writer is not None
+                    writer.append(io.BytesIO(data))
+                done += 1
+                if done % 5 == 0 or done == len(rows):
+                    with store.write(db):
+                        store.update(db, "print_jobs", "id", job_id, {"done": done})
+        if archive is not None:
+            archive.writestr("README.txt", "Each PDF is a signed visit record exactly as stored. Check any of them "
+                                           "with 'flask --app app verify-record FILE' or the 'Check a visit record' page.\n")
+            archive.close()
+        else:
+            assert writer is not None
+            writer.write(buffer)
+        filename = f"{job_id}.{job['kind']}"
+        path = os.path.join(out_dir, filename)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(buffer.getvalue())
+        with store.write(db):
+            store.update(db, "print_jobs", "id", job_id, {"status": "done", "done": done, "filename": filename,
+                                                          "finished_at": _now()})
+    except Exception as error:  # noqa: BLE001 - a failed batch is reported on its page, not lost in a log
+        with store.write(db):
+            store.update(db, "print_jobs", "id", job_id, {"status": "failed", "error": str(error)[:500],
+                                                          "finished_at": _now()})
+    finally:
+        db.close()
+
+
+def get_job(db: Any, job_id: str, user: dict[str, Any]) -> dict[str, Any] | None:
+    return store.query_one(db, "SELECT * FROM print_jobs WHERE id = ? AND user_id = ?", (job_id, user["id"]))
+
+
+def job_file(job: dict[str, Any], config: dict[str, Any]) -> str:
+    return os.path.join(config["RECORDS_DIR"], "print-jobs", job["filename"])
