@@ -43,8 +43,7 @@ demo: setup
 	@mkdir -p "$(HOMEVISIT_INSTANCE_PATH)"
 	$(VENV)/bin/flask --app app init-db
 	$(VENV)/bin/flask --app app seed-demo --if-empty
-	@if [ -f "$(HOMEVISIT_INSTANCE_PATH)/signing/signing.p12" ] || ! $(VENV)/bin/flask --app app --help | grep -q init-signing; then :; \
-	  else $(VENV)/bin/flask --app app init-signing; fi
+	@[ -f "$(HOMEVISIT_INSTANCE_PATH)/signing/signing.p12" ] || $(VENV)/bin/flask --app app init-signing
 
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
