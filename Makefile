@@ -27,7 +27,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 static/vendor/.built: package.json static/scss/govuk.scss
-	npm install --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --no-package-lock --loglevel=error
 	mkdir -p static/vendor/govuk-frontend static/vendor/signature_pad static/vendor/axe-core
 	node_modules/.bin/sass --load-path=node_modules --style=compressed --no-source-map --quiet-deps \
 		--silence-deprecation=import static/scss/govuk.scss static/vendor/govuk-frontend/govuk-frontend.min.css
