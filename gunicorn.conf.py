@@ -17,4 +17,16 @@ max_requests = 5000
 max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("HOMEVISIT_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
+# The path without its query string: the caseload search (?q=) carries children's names and NHS numbers,
+# which must not end up in logs kept outside the audited database. %(M)s is the time taken in ms.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms pid=%(p)s'
+# Heartbeat files on a RAM filesystem, not the disk the database's fsyncs wait on.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# The pid file lets `flask --app app restore` see that the service is running on this instance.
+_instance = os.environ.get("HOMEVISIT_INSTANCE_PATH") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "instance")
+pidfile = os.environ.get("HOMEVISIT_PIDFILE") or os.path.join(_instance, "gunicorn.pid")
 errorlog = "-"
+# gunicorn 27's control socket defaults to one path per Unix user ($HOME/.gunicorn/gunicorn.ctl): a second
+# instance on the host would take it over, and anything running as the service user could resize or stop
+# the service through it. Nothing here uses it.
+control_socket_disable = True

@@ -286,7 +286,8 @@ def end_session(reason: str = "signed out") -> None:
 
 
 def load_current_user() -> None:
-    """Put the signed-in user (from the session, or from a Bearer token for the API) on ``g.user``."""
+    """Put the signed-in user on ``g.user``: from the session; for the API, from a Bearer token, or from the
+    session when the request carries its CSRF token in an ``X-CSRFToken`` header (the offline app)."""
     g.user = None
     g.via_token = False
     db = current_app.extensions["homevisit_db"]()
@@ -295,6 +296,13 @@ def load_current_user() -> None:
         if header.startswith("Bearer "):
             g.user = user_for_token(db, header[7:].strip())
             g.via_token = g.user is not None
+        elif session.get("user_id") and _csrf_header_valid():
+            # The offline app's same-origin fetches ride on the signed-in session, but only with the
+            # session's CSRF token in a header: another site can make the browser send the cookie,
+            # never the header.
+            user = get_user(db, session["user_id"])
+            if user and user["active"]:
+                g.user = user
         return
     user_id = session.get("user_id")
     if user_id:
@@ -303,6 +311,21 @@ def load_current_user() -> None:
             g.user = user
         else:
             end_session("user disabled")
+
+
+def _csrf_header_valid() -> bool:
+    """True when the request carries this session's CSRF token in an X-CSRFToken header."""
+    from flask_wtf.csrf import validate_csrf
+    from wtforms import ValidationError
+
+    token = request.headers.get("X-CSRFToken", "")
+    if not token:
+        return False
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        return False
+    return True
 
 
 # --- the access decorator -------------------------------------------------------------------------

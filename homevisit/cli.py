@@ -18,6 +18,9 @@ def _db() -> Any:
 
 def register(app: Flask) -> None:
     register_records(app)
+    from homevisit import cli_ops
+
+    cli_ops.register(app)
     @app.cli.command("init-db")
     def init_db() -> None:
         """Create the database, or apply any new migrations to it."""

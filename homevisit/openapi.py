@@ -163,5 +163,63 @@ def document() -> dict[str, Any]:
                 "responses": {"200": {"description": "The action", **_json(_ref("Action"))},
                               "409": _problem("Already closed"), "422": _problem("Answers need correcting"),
                               **ERRORS}}},
+            **_export_paths(),
         },
     }
+
+
+def _export_paths() -> dict[str, Any]:
+    """The export downloads (homevisit.views.exports): visit history, data dictionary, one child's records."""
+    forbidden = {"403": _problem("Practitioners cannot export the team's records")}
+    filters = [
+        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+         "description": "First visit date to include (the visit's own date, YYYY-MM-DD)"},
+        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
+         "description": "Last visit date to include"},
+        {"name": "child_id", "in": "query", "schema": {"type": "string", "format": "uuid"},
+         "description": "One child of your team (404 for any other)"},
+        {"name": "practitioner", "in": "query", "schema": {"type": "array", "items": {"type": "integer"}},
+         "style": "form", "explode": True, "description": "Visits by these users (visitor_id); repeat for several"},
+        {"name": "team", "in": "query", "schema": {"type": "integer"},
+         "description": "Your own team's id only (404 for any other)"},
+        {"name": "rule", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
+         "style": "form", "explode": True, "description": "Visits that raised an action under these rule ids"},
+        {"name": "action_status", "in": "query",
+         "schema": {"type": "array", "items": {"enum": ["open", "done", "not_done"]}}, "style": "form",
+         "explode": True, "description": "Visits that raised an action now in this status (with rule: the same action)"},
+    ]
+    visit_formats = {
+        "csv": ("The visits, one row each, data dictionary names as the header (RFC 4180, UTF-8)", "text/csv"),
+        "zip": ("visits.csv, injuries.csv, carers_present.csv and actions.csv, keyed by visit_id", "application/zip"),
+        "json": ("A JSON array of visits with injuries, carers_present and actions nested; NDJSON (a visit a line) "
+                 "when the request sends 'Accept: application/x-ndjson'", "application/json"),
+        "xlsx": ("A workbook with a sheet each: visits, injuries, carers_present, actions",
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    }
+    paths: dict[str, Any] = {}
+    for fmt, (summary, media) in visit_formats.items():
+        content: dict[str, Any] = {media: {}, **({"application/x-ndjson": {}} if fmt == "json" else {})}
+        paths[f"/api/v1/exports/visits.{fmt}"] = {"get": {
+            "summary": f"Your team's visit history: {summary}. Streamed; audited. Supervisors and admins.",
+            "parameters": filters,
+            "responses": {"200": {"description": "The export", "content": content},
+                          "422": _problem("A filter needs correcting"), **forbidden, **ERRORS}}}
+    for fmt in ("csv", "json"):
+        paths[f"/api/v1/exports/dictionary.{fmt}"] = {"get": {
+            "summary": "The data dictionary: entity, name, question, type, unit, allowed values, section",
+            "responses": {"200": {"description": "The data dictionary", "content": {
+                "text/csv" if fmt == "csv" else "application/json": {}}}, **ERRORS}}}
+    child = [{"name": "child_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
+    for fmt, media in (("csv", "text/csv"), ("pdf", "application/pdf")):
+        paths[f"/api/v1/exports/children/{{child_id}}/chronology.{fmt}"] = {"get": {
+            "summary": "One child's chronology (visits, concerns, actions), oldest first. Audited.",
+            "parameters": child, "responses": {"200": {"description": "The chronology", "content": {media: {}}},
+                                               **ERRORS}}}
+    paths["/api/v1/exports/children/{child_id}/subject-access.zip"] = {"get": {
+        "summary": "Everything held about one child, for a subject access request: child.json, visits.csv, "
+                   "visits.json, injuries.csv, carers_present.csv, actions.csv, concerns.csv, audit_trail.csv. "
+                   "Supervisors and admins. Audited.",
+        "parameters": child + [{"name": "redact", "in": "query", "schema": {"enum": ["1"]},
+                                "description": "1: third parties' names become [redacted]"}],
+        "responses": {"200": {"description": "The zip", "content": {"application/zip": {}}}, **forbidden, **ERRORS}}}
+    return paths

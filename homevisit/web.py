@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
+import threading
 from typing import Any
 
 from flask import Flask, g, render_template, request
@@ -40,12 +42,44 @@ def instance_secret_key(instance_path: str) -> str:
         return fh.read().strip()
 
 
+_anchors: dict[tuple[str, int], sqlite3.Connection] = {}
+_anchors_lock = threading.Lock()
+
+
+def _keep_database_files_open(path: str) -> None:
+    """Hold one idle connection to the database for the life of the process.
+
+    When the last connection to a WAL database closes, SQLite checkpoints and deletes the ``-wal`` and
+    ``-shm`` files, and the next connection must create them again. With one connection per request that
+    happens between any two quiet requests: a checkpoint and an fsync added to the next request, and on a
+    full disk every request (reads included) fails with "disk I/O error" because ``-shm`` cannot be created.
+    An idle connection that stays open keeps both files, so when the disk fills SQLite can still read, and
+    a write that cannot grow the log fails with "database or disk is full", which ``not_saved_response``
+    turns into a "Not saved" page that keeps what was typed (or "Not shown" for a page whose view must be
+    audited first).
+    """
+    try:
+        inode = os.stat(path).st_ino
+    except OSError:
+        return
+    if (path, inode) in _anchors:
+        return
+    with _anchors_lock:
+        if (path, inode) not in _anchors:
+            conn = sqlite3.connect(path, check_same_thread=False)
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the WAL index
+            _anchors[(path, inode)] = conn
+            while len(_anchors) > 4:  # one database in service; a test run opens many, one after another
+                _anchors.pop(next(iter(_anchors))).close()
+
+
 def get_db() -> Any:
     """One connection per request (or CLI command), closed on teardown."""
     from flask import current_app
 
     if "db" not in g:
         g.db = store.connect(current_app.config["DATABASE"])
+        _keep_database_files_open(current_app.config["DATABASE"])
     return g.db
 
 
@@ -111,7 +145,9 @@ def init_app(app: Flask) -> None:
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         response.headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
-        if g.get("user") is not None or request.path.startswith("/api/"):
+        # Signed-in pages and the API are never cached; the static assets (the same for everyone) may be, so
+        # the offline service worker does not fetch them twice.
+        if (g.get("user") is not None and request.endpoint != "static") or request.path.startswith("/api/"):
             response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -139,6 +175,54 @@ def init_app(app: Flask) -> None:
         template = f"errors/{code}.html" if code in (403, 404, 413) else "errors/generic.html"
         return render_template(template, error=error), code
 
+    @app.errorhandler(sqlite3.OperationalError)
+    def database_unavailable(error: sqlite3.OperationalError) -> Any:
+        return not_saved_response(error)
+
     from homevisit.views import register_blueprints
 
     register_blueprints(app)
+
+
+DISK_FULL = ("Not saved: the server's disk is full. What you typed is kept on this page; "
+             "try again in a few minutes or tell your administrator")
+BUSY = ("Not saved: the service is busy. What you typed is kept on this page; try again in a moment, "
+        "and tell your administrator if this keeps happening")
+
+
+def not_saved_response(error: sqlite3.OperationalError) -> Any:
+    """A write the database refused because the disk is full (507) or it stayed locked (503).
+
+    The write transaction has been rolled back, so nothing half-saved is left. An HTML form comes back
+    with everything that was typed in it (passwords apart), ready to send again; the API answers with a
+    problem document and Retry-After so a client keeps the record and retries. Any other database error
+    is a fault, not a condition to explain: it is raised again (a 500, logged).
+    """
+    text = str(error).lower()
+    if "database or disk is full" in text or "disk full" in text:
+        status, message, retry = 507, DISK_FULL, "120"
+    elif "database is locked" in text or "database is busy" in text:
+        status, message, retry = 503, BUSY, "5"
+    else:
+        raise error
+    if request.method in ("GET", "HEAD") and status == 507:
+        message = ("Not shown: the server's disk is full, and every view of a record must be written to the "
+                   "audit log first. Try again in a few minutes or tell your administrator")
+    from flask import current_app
+
+    current_app.logger.error("Request not saved (%s %s): %s", request.method, request.path, error)
+    if request.path.startswith("/api/"):
+        from homevisit.views.api import problem
+
+        response = problem(status, message.split(":")[0],
+                           "Nothing was stored. Keep the record and send it again later." if status == 507 else
+                           "Nothing was stored. Send it again in a moment.")
+    else:
+        kept = [] if request.method != "POST" else [
+            (name, value) for name in request.form.keys() if "password" not in name.lower()
+            for value in request.form.getlist(name)]
+        response = current_app.make_response((render_template(
+            "errors/not_saved.html", message=message, status=status, kept=kept,
+            action=request.full_path if request.query_string else request.path), status))
+    response.headers["Retry-After"] = retry
+    return response

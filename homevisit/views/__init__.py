@@ -6,7 +6,10 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from homevisit.views import actions, api, auth, children, records, supervision, visits
+    from homevisit.views import actions, api, auth, breakglass, children, offline, records, supervision, visits
 
-    for module in (auth, children, visits, actions, supervision, records, api):
+    for module in (auth, children, visits, actions, supervision, records, api, offline, breakglass):
         app.register_blueprint(module.bp)
+    from homevisit.views import exports
+
+    app.register_blueprint(exports.bp)

@@ -158,6 +158,10 @@ def complete_action(action_id: str) -> Response:
     body = _json_body()
     if isinstance(body, Response):
         return body
+    try:  # another team's action (or none) is "not found" before any answer is checked
+        actions_mod.get_action(db(), action_id, g.user)
+    except actions_mod.NotFound:
+        return problem(404, "Not found", "No action with this id for your team.")
     outcome, reason = body.get("outcome"), body.get("not_done_reason")
     if not isinstance(outcome, (str, type(None))) or not isinstance(reason, (str, type(None))):
         return _invalid({"outcome": ["Enter what was done, or why it was not done, as text"]})

@@ -140,8 +140,9 @@ def _previous(section: str) -> str | None:
 
 
 def _multi(form: Any) -> dict[str, Any]:
-    """Multi-select answers as lists (the flat dict keeps only the first ticked box)."""
-    return {f.name: request.form.getlist(f.name) for f in form.dictionary_fields if f.kind == "multi"}
+    """Multi-select answers as lists (the flat dict keeps only the first ticked box). A question with no box
+    ticked was not answered: not observed (None), not "none of these", which has its own box."""
+    return {f.name: request.form.getlist(f.name) or None for f in form.dictionary_fields if f.kind == "multi"}
 
 
 def _form_dict(form_class: Any) -> dict[str, list[str]]:
