@@ -48,6 +48,12 @@ def derive_and_store(db: Any, *, visit: dict[str, Any], child: dict[str, Any], g
     the firing is recorded as a dated hit, so the chronology and the repeat-concern rules see every one.
     """
     raised = rules_mod.required_actions_for(visit, child, growth_facts, history, rules)
+    return store_actions(db, raised, visit=visit, child=child, user=user, concern_id=concern_id)
+
+
+def store_actions(db: Any, raised: list[dict[str, Any]], *, visit: dict[str, Any], child: dict[str, Any],
+                  user: dict[str, Any], concern_id: str | None = None) -> list[dict[str, Any]]:
+    """Store the actions the rules raised for a visit or concern (see derive_and_store); returns them."""
     result = []
     now = _now()
     with store.write(db):

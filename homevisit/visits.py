@@ -361,10 +361,42 @@ def _replay(db: Any, existing: dict[str, Any], digest: str, user: dict[str, Any]
     raise Conflict("A different visit was already stored under this id")
 
 
+def _derivation_snapshot(db: Any, child_id: str) -> tuple[Any, ...]:
+    """A fingerprint of everything about the child that growth and the rules read."""
+    row = store.query_one(db, """SELECT
+        (SELECT COUNT(*) || ':' || IFNULL(MAX(updated_at), '') FROM visits WHERE child_id = ? AND status != 'draft'),
+        (SELECT COUNT(*) FROM rule_hits WHERE child_id = ?),
+        (SELECT COUNT(*) || ':' || IFNULL(SUM(status = 'open'), 0) FROM actions WHERE child_id = ?),
+        (SELECT COUNT(*) || ':' || IFNULL(MAX(ended_on), '') FROM allocations WHERE child_id = ?),
+        (SELECT COUNT(*) FROM concerns WHERE child_id = ?)""", (child_id,) * 5)
+    return tuple(row.values()) if row else ()
+
+
+def _derive(db: Any, visit_id: str, child: dict[str, Any], clean: dict[str, Any], visit: dict[str, Any],
+            rules: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The growth facts of this visit's weight and the required actions the rules raise, from the child's history."""
+    from homevisit import rules as rules_mod
+
+    facts = None
+    if clean.get("weight_kg") is not None:
+        measurements = [m for m in measurements_for(db, child["id"]) if m["visit_id"] != visit_id]
+        measurements.append({"visit_id": visit_id, "measured_on": clean["visited_at"][:10],
+                             "weight_kg": clean["weight_kg"], "weight_clothing": clean.get("weight_clothing")})
+        facts = growth.weight_facts(child, measurements, visit_id)
+    history = history_for(db, child["id"], before_visit_id=visit_id)
+    return facts, rules_mod.required_actions_for(visit, child, facts, history, rules)
+
+
 def _store_submission(db: Any, visit_id: str, user: dict[str, Any], child: dict[str, Any], clean: dict[str, Any],
                       injuries: list[dict[str, Any]], carers: list[dict[str, Any]], rules: Any, *, source: str,
                       body_sha256: str, existing: bool) -> dict[str, Any]:
     now = _now()
+    visit = {**clean, "id": visit_id, "injuries": injuries, "carers_present": carers,
+             "visitor_id": user["id"], "visitor_role": clean.get("visitor_role")}
+    # Growth and the rules are worked out before taking the write lock, so writers queue only for the
+    # inserts; if anything about the child changed in between, they are worked out again under the lock.
+    snapshot = _derivation_snapshot(db, child["id"])
+    facts, raised_items = _derive(db, visit_id, child, clean, visit, rules)
     with store.write(db):
         if existing:
             row = store.query_one(db, "SELECT status FROM visits WHERE id = ?", (visit_id,))
@@ -375,12 +407,8 @@ def _store_submission(db: Any, visit_id: str, user: dict[str, Any], child: dict[
                                   (visit_id,))
             if row is not None:
                 raise _AlreadyStored(row)
-        measurements = measurements_for(db, child["id"])
-        measurements = [m for m in measurements if m["visit_id"] != visit_id]
-        if clean.get("weight_kg") is not None:
-            measurements.append({"visit_id": visit_id, "measured_on": clean["visited_at"][:10],
-                                 "weight_kg": clean["weight_kg"], "weight_clothing": clean.get("weight_clothing")})
-        facts = growth.weight_facts(child, measurements, visit_id) if clean.get("weight_kg") is not None else None
+        if _derivation_snapshot(db, child["id"]) != snapshot:
+            facts, raised_items = _derive(db, visit_id, child, clean, visit, rules)
         derived = {
             "weight_sds": facts["sds"] if facts else None,
             "weight_centile": facts["centile"] if facts else None,
@@ -397,11 +425,7 @@ def _store_submission(db: Any, visit_id: str, user: dict[str, Any], child: dict[
                                         "visitor_id": user["id"], "version": 1, "created_at": now, **values})
         _replace_rows(db, "injuries", visit_id, injuries)
         _replace_rows(db, "carers_present", visit_id, carers)
-        visit = {**clean, "id": visit_id, "injuries": injuries, "carers_present": carers,
-                 "visitor_id": user["id"], "visitor_role": clean.get("visitor_role")}
-        history = history_for(db, child["id"], before_visit_id=visit_id)
-        raised = actions_mod.derive_and_store(db, visit=visit, child=child, growth_facts=facts, history=history,
-                                              rules=rules, user=user)
+        raised = actions_mod.store_actions(db, raised_items, visit=visit, child=child, user=user)
         audit.record(db, action="submit", object_type="visit", object_id=visit_id, child_id=child["id"], user=user,
                      detail={"source": source, "actions": [a["rule_id"] for a in raised]})
     return visit_payload(db, visit_id, user)
