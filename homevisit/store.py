@@ -34,6 +34,9 @@ def connect(path: str | Path) -> Database:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # Checkpoint the log less often (16 MB instead of 4 MB): each checkpoint fsyncs the database in the
+    # committing request, and fewer of them take the long tail off submit latency under load.
+    conn.execute("PRAGMA wal_autocheckpoint = 4000")
     return Database(conn, execute_plugins=False)
 
 
