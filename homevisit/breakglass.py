@@ -22,7 +22,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from homevisit import audit, store
+from homevisit import audit, store, visits
 
 GRANT_HOURS = 4
 MIN_REASON_CHARS = 20
@@ -144,7 +144,6 @@ def child_under_grant(db: Any, grant: dict[str, Any], user: dict[str, Any], *, l
 
 def visit_under_grant(db: Any, grant: dict[str, Any], visit_id: str, user: dict[str, Any]) -> dict[str, Any]:
     """One submitted or signed visit of the granted child (never a draft), the view audited."""
-    from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS
 
     row = store.query_one(db, """SELECT v.*, u.name AS visitor_name, s.name AS signer_name FROM visits v
                                  JOIN users u ON u.id = v.visitor_id LEFT JOIN users s ON s.id = v.signed_by
@@ -152,11 +151,7 @@ def visit_under_grant(db: Any, grant: dict[str, Any], visit_id: str, user: dict[
                           (visit_id, grant["child_id"]))
     if row is None:
         raise NotFound(visit_id)
-    visit = store.decode_visit_row(row)
-    visit["injuries"] = [store.decode_row(INJURY_FIELDS, r) for r in store.query(
-        db, "SELECT * FROM injuries WHERE visit_id = ? ORDER BY position", (visit_id,))]
-    visit["carers_present"] = [store.decode_row(CARER_FIELDS, r) for r in store.query(
-        db, "SELECT * FROM carers_present WHERE visit_id = ? ORDER BY position", (visit_id,))]
+    visit = visits.with_rows(db, row)
     audit.record(db, action="view", object_type="visit", object_id=visit_id, child_id=grant["child_id"], user=user,
                  detail={"break_glass": grant["id"]})
     return visit

@@ -126,6 +126,16 @@ def check_visit(payload: dict[str, Any], child: dict[str, Any], *, today: date |
 
 # --- reading ----------------------------------------------------------------------------------------
 
+def with_rows(db: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """A stored visit row in the dictionary's values, with its marks and the people present."""
+    visit = store.decode_visit_row(row)
+    visit["injuries"] = [store.decode_row(INJURY_FIELDS, r) for r in store.query(
+        db, "SELECT * FROM injuries WHERE visit_id = ? ORDER BY position", (row["id"],))]
+    visit["carers_present"] = [store.decode_row(CARER_FIELDS, r) for r in store.query(
+        db, "SELECT * FROM carers_present WHERE visit_id = ? ORDER BY position", (row["id"],))]
+    return visit
+
+
 def load_visit(db: Any, visit_id: str, user: dict[str, Any], *, log_view: bool = False) -> dict[str, Any]:
     """One visit of the user's team with its marks and people present; NotFound otherwise."""
     row = store.query_one(db, """SELECT v.*, u.name AS visitor_name, s.name AS signer_name FROM visits v
@@ -133,11 +143,7 @@ def load_visit(db: Any, visit_id: str, user: dict[str, Any], *, log_view: bool =
                                  WHERE v.id = ? AND v.team_id = ?""", (visit_id, user["team_id"]))
     if row is None:
         raise NotFound(visit_id)
-    visit = store.decode_visit_row(row)
-    visit["injuries"] = [store.decode_row(INJURY_FIELDS, r) for r in store.query(
-        db, "SELECT * FROM injuries WHERE visit_id = ? ORDER BY position", (visit_id,))]
-    visit["carers_present"] = [store.decode_row(CARER_FIELDS, r) for r in store.query(
-        db, "SELECT * FROM carers_present WHERE visit_id = ? ORDER BY position", (visit_id,))]
+    visit = with_rows(db, row)
     if log_view:
         audit.record(db, action="view", object_type="visit", object_id=visit_id, child_id=visit["child_id"], user=user)
     return visit
