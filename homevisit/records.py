@@ -15,7 +15,6 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from datetime import date
 from functools import lru_cache
 from importlib import resources
 from multiprocessing import get_context
@@ -30,6 +29,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from homevisit.dictionary import CHILD_BY_NAME
+from homevisit.presentation import date_words
 from homevisit.signing import sign_pdf
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "pdf"
@@ -176,10 +176,8 @@ def _data_url(data: bytes, media_type: str) -> str:
 
 
 def _long_date(value: Any) -> str:
-    if isinstance(value, date):
-        return value.strftime("%-d %B %Y")
     try:
-        return date.fromisoformat(str(value)).strftime("%-d %B %Y")
+        return date_words(value)
     except ValueError:
         return str(value)
 
