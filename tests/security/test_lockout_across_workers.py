@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -39,6 +40,21 @@ def _attempt(base: str, email: str, password: str, barrier: threading.Barrier | 
         out.append((response.status_code, FAILED in response.text))
 
 
+def _wait_for_several_workers(server, seconds: float = 30) -> None:
+    """Until every worker has loaded the app, the first one ready serves every connection: send a few
+    pages at once until the access log shows more than one worker answering."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pages = [threading.Thread(target=server.get, args=("/sign-in",)) for _ in range(6)]
+        for t in pages:
+            t.start()
+        for t in pages:
+            t.join()
+        if len(set(re.findall(r'^<?(\d+)>? "GET /sign-in', server.log_text(), re.M))) >= 2:
+            return
+        time.sleep(0.5)
+
+
 def test_lockout_holds_across_gunicorn_workers_and_every_attempt_is_logged(tmp_path):
     instance = make_instance(tmp_path / "instance", roles=("practitioner",), children=0, tokens=False)
     email = instance.users["practitioner"]["email"]
@@ -47,6 +63,7 @@ def test_lockout_holds_across_gunicorn_workers_and_every_attempt_is_logged(tmp_p
     server = Server(instance.path, workers=3, threads=1, log=tmp_path / "gunicorn.log",
                     access_format='%(p)s "%(r)s" %(s)s', args=("--worker-class", "sync"))
     with server:
+        _wait_for_several_workers(server)
         results: list = []
         barrier = threading.Barrier(6)
         threads = [threading.Thread(target=_attempt, args=(server.base, email, "not my password", barrier, results))
