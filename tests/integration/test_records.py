@@ -17,8 +17,10 @@ import pypdf
 import pytest
 from PIL import Image, ImageDraw
 from pyhanko.pdf_utils import generic
+from weasyprint import CSS
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
+from homevisit import growth
 from homevisit.answers import answer_sections
 from homevisit.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, VISIT_FIELDS
 from homevisit.records import (
@@ -209,28 +211,15 @@ def signature_png() -> bytes:
     return clean_signature_png(out.getvalue())
 
 
+CHILD_FOR_CHART = {"sex": "female", "date_of_birth": "2026-05-14", "gestation_weeks": 40, "birth_weight_kg": 3.4}
+WEIGHTS = [("2026-05-14", 3.4), ("2026-05-26", 3.6), ("2026-06-24", 4.6), ("2026-07-22", 5.3),
+           ("2026-09-16", 6.2), ("2026-10-21", 6.6), ("2026-11-26", 6.85)]
+
+
 def chart_svg() -> str:
-    """A stand-in for the app's weight chart: centile lines and plotted weights, drawn as SVG."""
-    lines = []
-    for i, centile in enumerate(("0.4th", "2nd", "9th", "25th", "50th", "75th", "91st", "98th", "99.6th")):
-        y0, y1 = 400 - i * 28, 260 - i * 30
-        lines.append(
-            f'<path d="M60 {y0} Q 380 {y0 - 90} 760 {y1}" fill="none" stroke="#7a7a7a" '
-            f'stroke-width="{2 if centile == "50th" else 1}"/>'
-            f'<text x="766" y="{y1 + 4}" font-size="12" font-family="Liberation Sans">{centile}</text>'
-        )
-    points = [(80, 300), (160, 275), (240, 262), (330, 300), (420, 338), (510, 355)]
-    dots = "".join(f'<circle cx="{x}" cy="{y}" r="5" fill="#1d70b8"/>' for x, y in points)
-    path = " ".join(f"{x},{y}" for x, y in points)
-    return (
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 820 460" width="820" height="460">'
-        '<rect x="60" y="20" width="700" height="400" fill="#ffffff" stroke="#0b0c0c"/>'
-        + "".join(lines)
-        + f'<polyline points="{path}" fill="none" stroke="#1d70b8" stroke-width="2"/>{dots}'
-        '<text x="410" y="450" text-anchor="middle" font-size="13" font-family="Liberation Sans">Age (months)</text>'
-        '<text x="20" y="220" font-size="13" font-family="Liberation Sans" transform="rotate(-90 20 220)">'
-        "Weight (kg)</text></svg>"
-    )
+    """The app's own weight chart (UK-WHO centile lines and seven weights), as the view puts in a record."""
+    series = growth.growth_series(CHILD_FOR_CHART, [{"measured_on": d, "weight_kg": kg} for d, kg in WEIGHTS])
+    return growth.weight_chart_svg(CHILD_FOR_CHART, series, chart_id="record-chart")
 
 
 ACTIONS = [
@@ -432,7 +421,7 @@ def test_text_has_child_observations_and_every_action(
 def test_not_observed_is_marked_differently_from_no(record: dict[str, Any]) -> None:
     html = render_record_html(record)
     assert '<span class="not-observed">Not observed</span>' in html
-    assert "<td>No</td>" in html
+    assert "<b>No</b>" in html
     assert '<span class="not-observed">No</span>' not in html
 
 
@@ -472,6 +461,38 @@ def test_addendum_and_no_growth_are_stated(static_dir: Path, tmp_path: Path) -> 
     text = words(pdf_text(render_record_pdf(record, static_dir), tmp_path))
     assert f"Addendum to record {RECORD_ID}" in text
     assert "The child was not weighed on this visit" in text
+
+
+def test_the_records_own_user_agent_stylesheet_is_the_one_weasyprint_uses(
+    static_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The record replaces WeasyPrint's built-in user-agent stylesheet (see records.RecordHTML). If a new
+    # WeasyPrint stopped consulting the hook, the record would silently fall back to the slower built-in one.
+    html = "<html><head><title>t</title></head><body><h2>Shown heading</h2><p>Hidden paragraph</p></body></html>"
+    monkeypatch.setattr(
+        "homevisit.records._ua_stylesheet",
+        lambda: CSS(string="html, body, h2 { display: block } head, p { display: none }"),
+    )
+    text = pdf_text(html_to_pdf(html, static_dir), tmp_path)
+    assert "Shown heading" in text
+    assert "Hidden paragraph" not in text
+
+
+def outline_titles(pdf: bytes) -> list[str]:
+    """Every bookmark title in the PDF's outline, at any depth."""
+
+    def walk(items: list[Any]) -> list[str]:
+        return [t for item in items for t in (walk(item) if isinstance(item, list) else [item.title])]
+
+    return walk(pypdf.PdfReader(io.BytesIO(pdf)).outline)
+
+
+def test_the_pdf_outline_lists_the_sections(signed_pdf: bytes, record: dict[str, Any]) -> None:
+    titles = " | ".join(outline_titles(signed_pdf))
+    assert "Home visit record" in titles
+    for section in record["sections"]:
+        assert section["title"] in titles, section["title"]
+    assert "Required actions" in titles and "Declaration and signature" in titles
 
 
 def test_fonts_are_system_fonts_embedded(signed_pdf: bytes) -> None:

@@ -41,7 +41,7 @@ def html_problems(html: str) -> list[str]:
     for tag in soup.find_all(True):
         if any(attr.lower().startswith("on") for attr in tag.attrs):
             problems.append(f"<{tag.name}> with an event handler {tag.attrs}")
-        if tag.name == "b" and "x9" in tag.get_text():
+        if tag.name == "b" and tag.get_text() == "x9":  # the payload's own <b>x9</b>, made a tag
             problems.append("<b> from the payload")
     for evaluated in EVALUATED:
         if evaluated in soup.get_text():
