@@ -4,16 +4,22 @@ import multiprocessing
 import os
 
 bind = os.environ.get("HOMEVISIT_BIND", "127.0.0.1:8000")
-# Submits are CPU-bound Python: single-threaded worker processes (four per core) share the cores more
-# evenly than threads behind one GIL. Measured with bench/load.py on 2 cores, 20 submitters flat out:
-# 8 x 1 gave 290 submits/s, p95 160 ms, p99 300 ms; 4 x 4 gave 270-297/s, p95 160-220 ms, p99 450-600 ms.
-workers = int(os.environ.get("HOMEVISIT_WORKERS", multiprocessing.cpu_count() * 4))
-threads = int(os.environ.get("HOMEVISIT_THREADS", 1))
-worker_class = "gthread"
-# A signed PDF record renders in well under a second; 30 s bounds a stuck request without cutting a batch short.
+# Submits are CPU-bound Python: single-threaded sync workers, two per core. A sync worker takes one request
+# at a time from the shared listening socket, so requests go to whichever worker is free. (gthread workers
+# keep each client's connection alive in the worker that first accepted it: under load one worker ended up
+# with most connections and ran at 100% of a core while the others idled.) Sync workers rely on the proxy in
+# front to buffer slow clients, as nginx and Caddy do by default (see the README).
+# Measured with bench/load.py on 2 cores, 20 submitters flat out for 30-60 s (with the writers' file lock in
+# homevisit/store.py): sync 2 per core 340-350 submits/s, p95 73 ms, p99 90 ms; sync 4 per core 300-330/s,
+# p95 96-120 ms; sync 1 per core 363/s, p95 73 ms, p99 140 ms, but one PDF render would then hold half the
+# service; gthread 4 per core x 1 thread 264-293/s, p95 120 ms, p99 280-300 ms.
+workers = int(os.environ.get("HOMEVISIT_WORKERS", multiprocessing.cpu_count() * 2))
+threads = int(os.environ.get("HOMEVISIT_THREADS", 1))  # above 1, gunicorn uses gthread workers instead
+worker_class = os.environ.get("HOMEVISIT_WORKER_CLASS", "sync")
+# A signed PDF record renders and signs in about 0.3 s and an XLSX export of 100,000 visits streams in about
+# 11 s; 30 s bounds a stuck request. (Batch printing runs in a background thread, outside the timeout.)
 timeout = 30
 graceful_timeout = 20
-keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("HOMEVISIT_FORWARDED_ALLOW_IPS", "127.0.0.1")
