@@ -139,7 +139,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)")
     parser.add_argument("--threads", type=int, default=None, help="gunicorn threads per worker")
-    parser.add_argument("--steps", default="20,40,80,160", help="user counts for the break-point steps")
+    parser.add_argument("--steps", default="20,40,80,160,320,640", help="user counts for the break-point steps")
     parser.add_argument("--step-seconds", type=int, default=10)
     parser.add_argument("--no-steps", action="store_true", help="skip the break-point search")
     parser.add_argument("--rate", type=float, default=TARGET_RPS,

@@ -65,7 +65,8 @@ def register(app: Flask) -> None:
     def retention_command(dry_run: bool, today: str | None, years: int | None, as_json: bool) -> None:
         """Delete children's records past their retention date (25th birthday; 26th if 17+ when care ended).
 
-        Children under a legal hold are listed and kept. Every deletion is written to the audit log.
+        Children under a legal hold are listed and kept. Sign-in sessions ended over 30 days ago and sign-in
+        attempts over 400 days old are deleted too. Every deletion is written to the audit log.
         """
         db = _db()
         store.migrate(db)
@@ -76,14 +77,18 @@ def register(app: Flask) -> None:
         keep = years or int(current_app.config.get("RETENTION_YEARS") or maintenance.RETENTION_YEARS)
         due = maintenance.retention_report(db, today=on, years=keep)
         if dry_run:
+            sign_in = maintenance.sign_in_records_due(db, today=on)
             if as_json:
-                click.echo(json.dumps({"due": due}, indent=1))
+                click.echo(json.dumps({"due": due, "sign_in_records": sign_in}, indent=1))
                 return
             click.echo(f"{len(due)} children past their retention date on {on.isoformat()} (dry run: nothing deleted)")
             for c in due:
                 hold = "  LEGAL HOLD: kept" if c["legal_hold"] else ""
                 click.echo(f"  {c['id']}  born {c['date_of_birth']}  keep until {c['retain_until']}  "
                            f"{c['team_name']}{hold}")
+            click.echo(f"{sign_in['sessions']} sessions ended before {sign_in['sessions_before'][:10]} and "
+                       f"{sign_in['login_attempts']} sign-in attempts before {sign_in['login_attempts_before'][:10]} "
+                       "would be deleted")
             return
         result = maintenance.apply_retention(db, current_app.config.get("RECORDS_DIR"), today=on, years=keep)
         if as_json:
@@ -94,6 +99,8 @@ def register(app: Flask) -> None:
             click.echo(f"  deleted {d['child_id']}: " + ", ".join(f"{n} {k}" for k, n in d["deleted"].items()))
         for c in result["held"]:
             click.echo(f"  kept {c['id']} (legal hold)")
+        pruned = result["sign_in_records"]
+        click.echo(f"Deleted {pruned['sessions']} ended sessions and {pruned['login_attempts']} old sign-in attempts")
 
     @app.cli.command("legal-hold")
     @click.argument("child_id")

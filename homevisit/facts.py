@@ -288,6 +288,13 @@ def _growth_facts(growth: Mapping[str, Any] | None, facts: Mapping[str, Any]) ->
     return out
 
 
+HISTORY_VISIT_FIELDS = ("id", "visited_at", "visitor_id", "missed_appointments", "child_seen", "hygiene", "weight_kg",
+                        "weight_clothing", *MILESTONES)
+"""The answers of earlier visits that the history facts below read (with each visit's ``fired_rules``).
+``visits.history_for`` loads only these, so a child with a long history costs little to check; a fact that
+needs another answer from earlier visits must add it here (a test compares against full rows)."""
+
+
 def _history_facts(visit: Mapping[str, Any], history: Mapping[str, Any] | None, on: date, moment: datetime,
                    settings: Mapping[str, float], consider_ids: frozenset[str]) -> dict[str, Any]:
     history = history or {}

@@ -7,6 +7,7 @@ centile words a health visitor would write, the NG75 faltering-growth thresholds
 
 from __future__ import annotations
 
+import calendar
 import math
 from datetime import date, datetime
 from functools import lru_cache
@@ -217,12 +218,20 @@ def ng75_fall_concern(bw_sds: float | None, sds: float | None) -> bool:
     return fall >= needed - _FALL_EPSILON
 
 
+def completed_months(start: date, end: date) -> int:
+    """Whole calendar months from ``start`` to ``end`` (``end`` on or after ``start``), exactly as dateutil's
+    relativedelta counts them (a month from 31 January ends on 28 February), without its cost per weight."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if min(start.day, calendar.monthrange(end.year, end.month)[1]) > end.day:
+        months -= 1
+    return months
+
+
 def reweigh_interval_days(date_of_birth, measured_on) -> int:
     """When there is a growth concern, the shortest gap before weighing again (NG75, recalled): daily under
     1 month, weekly from 1 to 6 months, fortnightly from 6 to 12 months, monthly from 1 year.
     Age is chronological, in completed calendar months."""
-    age = relativedelta(_as_date(measured_on), _as_date(date_of_birth))
-    months = age.years * 12 + age.months
+    months = completed_months(_as_date(date_of_birth), _as_date(measured_on))
     if months < 1:
         return 1
     if months < 6:

@@ -39,7 +39,7 @@ import os
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,12 @@ from homevisit import audit, store
 
 RETENTION_YEARS = 25
 OLDER_CHILD_AGE = 17  # 17 or older when care ended: kept one year longer
+SESSION_KEEP_DAYS = 30
+"""Ended or expired sign-in sessions (and what they held, such as a page kept after a time-out) are kept
+this long for questions about a recent sign-in, then deleted by ``retention``."""
+SIGN_IN_ATTEMPT_KEEP_DAYS = 400
+"""Sign-in attempts (who, when, from where, and whether it worked) are kept for 13 months, so a year of
+attempts can be looked back on when investigating an account; the audit log keeps sign-ins and lockouts."""
 MIN_HOLD_REASON = 10
 DB_NAME = "homevisit.db"
 MANIFEST = "manifest.json"
@@ -382,9 +388,46 @@ def delete_child(db: Any, child_id: str, records_dir: str | os.PathLike[str] | N
     return {"child_id": child_id, "deleted": counts, "files_removed": removed}
 
 
+def sign_in_records_due(db: Any, *, today: date | None = None) -> dict[str, Any]:
+    """How many ended or expired sessions and old sign-in attempts are past their keeping time."""
+    session_cutoff, attempt_cutoff = _sign_in_cutoffs(today)
+    return {
+        "sessions": store.query_one(db, "SELECT COUNT(*) AS n FROM sessions WHERE COALESCE(ended_at, expires_at) < ?",
+                                    (session_cutoff,))["n"],
+        "login_attempts": store.query_one(db, "SELECT COUNT(*) AS n FROM login_attempts WHERE at < ?",
+                                          (attempt_cutoff,))["n"],
+        "sessions_before": session_cutoff,
+        "login_attempts_before": attempt_cutoff,
+    }
+
+
+def prune_sign_in_records(db: Any, *, today: date | None = None, by: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Delete sessions ended or expired more than SESSION_KEEP_DAYS ago and sign-in attempts older than
+    SIGN_IN_ATTEMPT_KEEP_DAYS, with an audit entry of the counts; returns the counts."""
+    session_cutoff, attempt_cutoff = _sign_in_cutoffs(today)
+    with store.write(db):
+        sessions = store.execute(db, "DELETE FROM sessions WHERE COALESCE(ended_at, expires_at) < ?",
+                                 (session_cutoff,)).rowcount
+        attempts = store.execute(db, "DELETE FROM login_attempts WHERE at < ?", (attempt_cutoff,)).rowcount
+        audit.record(db, action="prune_sign_in_records", object_type="retention", user=by,
+                     detail={"sessions": sessions, "login_attempts": attempts, "sessions_before": session_cutoff,
+                             "login_attempts_before": attempt_cutoff})
+    return {"sessions": sessions, "login_attempts": attempts, "sessions_before": session_cutoff,
+            "login_attempts_before": attempt_cutoff}
+
+
+def _sign_in_cutoffs(today: date | None) -> tuple[str, str]:
+    # Stored times are UTC ISO strings, so a cut-off at UTC midnight compares as text.
+    day = today or date.today()
+    session = datetime.combine(day - timedelta(days=SESSION_KEEP_DAYS), datetime.min.time(), UTC)
+    attempt = datetime.combine(day - timedelta(days=SIGN_IN_ATTEMPT_KEEP_DAYS), datetime.min.time(), UTC)
+    return session.isoformat(), attempt.isoformat()
+
+
 def apply_retention(db: Any, records_dir: str | os.PathLike[str] | None, *, today: date | None = None,
                     years: int = RETENTION_YEARS, by: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Delete every child past their retention date who is not under a legal hold; returns what happened."""
+    """Delete every child past their retention date who is not under a legal hold, and sign-in records
+    past their keeping time; returns what happened."""
     due = retention_report(db, today=today, years=years)
     deleted, held = [], []
     for child in due:
@@ -399,7 +442,8 @@ def apply_retention(db: Any, records_dir: str | os.PathLike[str] | None, *, toda
     audit.record(db, action="retention_run", object_type="retention", user=by,
                  detail={"years": years, "today": (today or date.today()).isoformat(), "deleted": len(deleted),
                          "held": [c["id"] for c in held]})
-    return {"deleted": deleted, "held": held}
+    pruned = prune_sign_in_records(db, today=today, by=by)
+    return {"deleted": deleted, "held": held, "sign_in_records": pruned}
 
 
 # --- legal hold ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from homevisit import actions as actions_mod
 from homevisit import audit, concerns, growth, store
 from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, VISIT_FIELDS, fields_in_section
+from homevisit.facts import HISTORY_VISIT_FIELDS
 from homevisit.validation import (
     MAX_CARERS,
     MAX_INJURIES,
@@ -169,11 +170,12 @@ def measurements_for(db: Any, child_id: str) -> list[dict[str, Any]]:
 
 
 def history_for(db: Any, child_id: str, before_visit_id: str | None = None) -> dict[str, Any]:
-    """What the rules need to know of the child's past: earlier visits, allocations and actions."""
-    rows = store.query(db, """SELECT v.*, u.visitor_role AS user_visitor_role FROM visits v
-                              JOIN users u ON u.id = v.visitor_id
-                              WHERE v.child_id = ? AND v.status != 'draft' AND v.id != ?
-                              ORDER BY v.visited_at""", (child_id, before_visit_id or ""))
+    """What the rules need to know of the child's past: earlier visits (the answers the history facts read,
+    ``facts.HISTORY_VISIT_FIELDS``), allocations and actions."""
+    columns = ", ".join(f'"{name}"' for name in HISTORY_VISIT_FIELDS)
+    rows = store.query(db, f"""SELECT {columns} FROM visits
+                               WHERE child_id = ? AND status != 'draft' AND id != ?
+                               ORDER BY visited_at""", (child_id, before_visit_id or ""))
     fired = {}
     for a in store.query(db, "SELECT visit_id, rule_id FROM rule_hits WHERE child_id = ? AND visit_id IS NOT NULL",
                          (child_id,)):

@@ -35,9 +35,22 @@ def instance_secret_key(instance_path: str) -> str:
     """The deployment's secret key, made once and kept in the instance folder (mode 0600)."""
     path = os.path.join(instance_path, "secret_key")
     if not os.path.exists(path):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
+        # Several gunicorn workers may boot at once on a new instance: each writes a whole key to a file of
+        # its own and links it into place; the first link wins and everyone reads the winner's complete key
+        # (never a half-written or empty file).
+        candidate = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(candidate, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(candidate)
     with open(path) as fh:
         return fh.read().strip()
 

@@ -215,3 +215,43 @@ def test_every_action_shows_its_source(app, db, users, signed_in, token_for):
     page = signed_in("practitioner").get(f"/children/{child['id']}").text
     for row in store.query(db, "SELECT source FROM actions"):
         assert row["source"] in parse(page).get_text(" ")
+
+
+def test_the_history_the_rules_read_holds_every_answer_the_history_facts_use(app, db, users, token_for, monkeypatch):
+    """history_for loads only facts.HISTORY_VISIT_FIELDS of earlier visits. The facts for a new visit must
+    be exactly those computed from the earlier visits' full rows, so no fact reads an answer left behind."""
+    from homevisit import facts, visits
+    from homevisit.dictionary import VISIT_FIELDS
+    from homevisit.rulesets import current_rules
+
+    today = date.today()
+    dob = today - timedelta(days=400)
+    child = make_child(db, users["practitioner"], given_name="Kai", date_of_birth=dob.isoformat(), birth_weight_kg=3.4)
+    hv, sw = token_for("practitioner"), token_for("practitioner2")
+    answers = [
+        (hv, dict(weight_kg=8.9, weight_clothing="naked", pulls_to_stand=True, cruises=True, hygiene="clean")),
+        (sw, dict(visitor_role="social_worker", child_seen="not_seen", child_not_seen_reason="Out with her aunt",
+                  missed_appointments=2, hygiene="dirty",
+                  weight_kg=None)),
+        (hv, dict(weight_kg=8.5, weight_clothing="nappy", pulls_to_stand=False, demeanour="watchful_frozen",
+                  hygiene="smelly", covering="none", room_temp_c=14.0)),
+        (sw, dict(visitor_role="social_worker", missed_appointments=1, age_appropriate_food="none", weight_kg=8.3)),
+    ]
+    for n, (token, overrides) in enumerate(answers):
+        put(app, token, full_visit(child["id"], visited_at=at(today - timedelta(days=40 - 9 * n)), **overrides))
+    child_row = store.query_one(db, "SELECT * FROM children WHERE id = ?", (child["id"],))
+    new_visit = full_visit(child["id"], visited_at=at(today), weight_kg=8.1, pulls_to_stand=False, hygiene="dirty")
+    new_visit["visitor_id"] = users["practitioner"]["id"]
+
+    narrow = visits.history_for(db, child["id"])
+    monkeypatch.setattr(visits, "HISTORY_VISIT_FIELDS", ("id", "visited_at", "visitor_id",
+                                                         *(f.name for f in VISIT_FIELDS)))
+    full = visits.history_for(db, child["id"])
+    assert len(full["visits"][0]) > len(narrow["visits"][0]) + 50  # the full rows really are fuller
+
+    with app.app_context():
+        rules = current_rules()
+    with_narrow = facts.facts_for(new_visit, child_row, None, narrow, today=today, rules=rules)
+    with_full = facts.facts_for(new_visit, child_row, None, full, today=today, rules=rules)
+    assert with_narrow == with_full
+    assert with_narrow["earlier_visits"] == 4 and with_narrow["previously_mobile"]  # the history was read

@@ -152,3 +152,43 @@ def test_retention_date(day, last, years, expected):
 
     got = maintenance.retention_date(date.fromisoformat(day), date.fromisoformat(last) if last else None, years)
     assert got.isoformat() == expected
+
+
+def test_retention_prunes_old_sessions_and_sign_in_attempts_and_keeps_recent_ones(app, db, users):
+    from datetime import timedelta
+
+    from homevisit import auth
+
+    runner = app.test_cli_runner()
+    today = date.today()
+
+    def at(days_ago: int) -> str:
+        return f"{(today - timedelta(days=days_ago)).isoformat()}T12:00:00+00:00"
+
+    user_id = users["practitioner"]["id"]
+    with store.write(db):
+        for key, ended, expires in (("old-ended", at(45), at(40)), ("old-expired", None, at(31)),
+                                    ("recent-ended", at(3), at(2)), ("live", None, at(-1))):
+            store.insert(db, "sessions", {"id_hash": auth.token_hash(key), "user_id": user_id, "data": "{}",
+                                          "created_at": at(60), "last_seen_at": at(60), "expires_at": expires,
+                                          "ended_at": ended})
+        for days in (800, 401, 399, 1):
+            store.insert(db, "login_attempts", {"email": "hv@a.example", "user_id": user_id, "at": at(days),
+                                                "succeeded": 0, "outcome": "wrong password", "remote_addr": None})
+
+    dry = runner.invoke(args=["retention", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "2 sessions ended before" in dry.output and "2 sign-in attempts before" in dry.output
+    assert store.query_one(db, "SELECT COUNT(*) AS n FROM login_attempts WHERE email = 'hv@a.example'")["n"] == 4
+
+    result = runner.invoke(args=["retention"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 2 ended sessions and 2 old sign-in attempts" in result.output
+    kept = {r["id_hash"] for r in store.query(db, "SELECT id_hash FROM sessions")}
+    assert auth.token_hash("recent-ended") in kept and auth.token_hash("live") in kept
+    assert auth.token_hash("old-ended") not in kept and auth.token_hash("old-expired") not in kept
+    left = sorted(r["at"][:10] for r in store.query(db, "SELECT at FROM login_attempts WHERE email = 'hv@a.example'"))
+    assert left == [at(399)[:10], at(1)[:10]]
+    entry = store.query(db, "SELECT detail FROM audit_log WHERE action = 'prune_sign_in_records'")[-1]
+    assert json.loads(entry["detail"])["sessions"] == 2 and json.loads(entry["detail"])["login_attempts"] == 2
+    assert audit.verify_chain(db)["ok"]

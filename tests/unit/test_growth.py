@@ -547,3 +547,19 @@ def test_centile_lines_match_the_who_tables():
     assert [len(line["segments"]) for line in lines.values()] == [2] * 9
     ends = [line["segments"][-1][-1][1] for line in lines.values()]
     assert ends == sorted(ends)
+
+
+def test_completed_months_count_as_relativedelta_does_across_month_ends_and_leap_days():
+    # The NG75 re-weigh interval goes by completed calendar months; growth.completed_months replaces
+    # dateutil's relativedelta there for speed and must agree with it on every pair, month ends included.
+    from datetime import date, timedelta
+
+    from dateutil.relativedelta import relativedelta
+
+    from homevisit.growth import completed_months
+
+    first = date(2023, 1, 1)
+    for start in (first + timedelta(days=i) for i in range(0, 800)):
+        for end in (start + timedelta(days=j) for j in (0, 1, 27, 28, 29, 30, 31, 58, 59, 60, 61, 180, 364, 365, 366, 700)):
+            expected = relativedelta(end, start)
+            assert completed_months(start, end) == expected.years * 12 + expected.months, (start, end)
