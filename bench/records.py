@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from weasyprint import CSS, HTML  # noqa: E402
 
-from homevisit.answers import answer_sections  # noqa: E402
 from homevisit import printing, store  # noqa: E402
+from homevisit.answers import answer_sections  # noqa: E402
 from homevisit.records import (  # noqa: E402
     TEMPLATE_DIR,
     fewer_collections,

@@ -93,7 +93,9 @@ def store_actions(db: Any, raised: list[dict[str, Any]], *, visit: dict[str, Any
                                            "concern_id": concern_id, "rule_id": item["rule_id"], "action_id": action_id,
                                            "severity": item["severity"], "reasons": item.get("reasons") or "",
                                            "recorded_by": user["id"], "created_at": now})
-            result.append(store.query_one(db, "SELECT * FROM actions WHERE id = ?", (action_id,)))
+            stored = store.query_one(db, "SELECT * FROM actions WHERE id = ?", (action_id,))
+            assert stored is not None  # written just above, in this transaction
+            result.append(stored)
     return result
 
 

@@ -119,6 +119,7 @@ def authenticate(db: Any, email: str, password: str, remote_addr: str | None = N
     if locked_until and locked_until > iso(now):
         _attempt(db, email, user["id"], False, "locked", remote_addr)
         return None
+    ok: bool
     try:
         ok = _hasher.verify(user["password_hash"], password or "")
     except (VerifyMismatchError, InvalidHashError, VerificationError):

@@ -43,7 +43,9 @@ def seed(db: Any, organisation: str, *, today: date | None = None) -> list[str]:
         password = "demo-" + secrets.token_urlsafe(9)
         users[email] = auth.create_user(db, email=email, name=name, role=role, team=TEAM, password=password,
                                         visitor_role=visitor_role, organisation=organisation)
-        users[email] = auth.get_user(db, users[email]["id"])
+        refreshed = auth.get_user(db, users[email]["id"])
+        assert refreshed is not None
+        users[email] = refreshed
         lines.append(f"  {role:<13} {email:<26} {password}")
     ruleset = rules_mod.load_rules()
     hv, sw = users["hv@demo.example"], users["sw@demo.example"]

@@ -391,11 +391,12 @@ def delete_child(db: Any, child_id: str, records_dir: str | os.PathLike[str] | N
 def sign_in_records_due(db: Any, *, today: date | None = None) -> dict[str, Any]:
     """How many ended or expired sessions and old sign-in attempts are past their keeping time."""
     session_cutoff, attempt_cutoff = _sign_in_cutoffs(today)
+    sessions = store.query(db, "SELECT COUNT(*) AS n FROM sessions WHERE COALESCE(ended_at, expires_at) < ?",
+                           (session_cutoff,))
+    attempts = store.query(db, "SELECT COUNT(*) AS n FROM login_attempts WHERE at < ?", (attempt_cutoff,))
     return {
-        "sessions": store.query_one(db, "SELECT COUNT(*) AS n FROM sessions WHERE COALESCE(ended_at, expires_at) < ?",
-                                    (session_cutoff,))["n"],
-        "login_attempts": store.query_one(db, "SELECT COUNT(*) AS n FROM login_attempts WHERE at < ?",
-                                          (attempt_cutoff,))["n"],
+        "sessions": sessions[0]["n"],
+        "login_attempts": attempts[0]["n"],
         "sessions_before": session_cutoff,
         "login_attempts_before": attempt_cutoff,
     }

@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import gc
 import io
-import threading
 import mimetypes
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from multiprocessing import get_context

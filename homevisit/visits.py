@@ -176,7 +176,7 @@ def history_for(db: Any, child_id: str, before_visit_id: str | None = None) -> d
     rows = store.query(db, f"""SELECT {columns} FROM visits
                                WHERE child_id = ? AND status != 'draft' AND id != ?
                                ORDER BY visited_at""", (child_id, before_visit_id or ""))
-    fired = {}
+    fired: dict[str, list[str]] = {}
     for a in store.query(db, "SELECT visit_id, rule_id FROM rule_hits WHERE child_id = ? AND visit_id IS NOT NULL",
                          (child_id,)):
         fired.setdefault(a["visit_id"], []).append(a["rule_id"])

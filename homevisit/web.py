@@ -124,7 +124,7 @@ def init_app(app: Flask) -> None:
     from forms.fields import render_params
 
     app.add_template_global(render_params, "render_params")
-    app.add_template_global(False, "govukRebrand")
+    app.jinja_env.globals["govukRebrand"] = False
 
     @app.before_request
     def before() -> Any:

@@ -17,8 +17,8 @@ import pypdf
 import pytest
 from PIL import Image, ImageDraw
 from pyhanko.pdf_utils import generic
-from weasyprint import CSS
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from weasyprint import CSS
 
 from homevisit import growth
 from homevisit.answers import answer_sections
