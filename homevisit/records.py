@@ -29,6 +29,7 @@ from urllib.request import url2pathname
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.css import ColorProfile
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from homevisit.dictionary import CHILD_BY_NAME
@@ -257,6 +258,7 @@ def html_to_pdf(
     document = RecordHTML(string=html, base_url=base_url, url_fetcher=fetcher, media_type="print")
     return document.write_pdf(
         stylesheets=[_stylesheet()],
+        font_config=_font_config(),
         pdf_variant=PDF_VARIANT,
         attachments=attachments or [],
         # The sRGB output intent PDF/A needs, passed in ourselves: WeasyPrint 70's built-in one leaves the
@@ -269,6 +271,19 @@ def html_to_pdf(
         output_intent=OUTPUT_INTENT,
         finisher=_list_associated_files_once,
     )
+
+
+_fonts = threading.local()
+
+
+def _font_config() -> FontConfiguration:
+    """One font configuration per thread, kept between records: WeasyPrint otherwise makes a new one for
+    each document and loads the same system fonts again (about a twentieth of a record's render time).
+    The record has no @font-face rules, so nothing in it changes from one record to the next."""
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config
 
 
 def _list_associated_files_once(_document: Any, pdf: Any) -> None:
