@@ -62,6 +62,20 @@ def range_message(f: Field) -> str:
     return f"{_capital(f.noun)} must be between {_with_unit(f.minimum, f.unit)} and {_with_unit(f.maximum, f.unit)}"
 
 
+_LINE_BREAKS = str.maketrans({"\r": "\n", "\x0b": "\n", "\x0c": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"})
+_INVISIBLE_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+
+
+def clean_text(raw: str) -> str:
+    """Free text as stored: one kind of line break, no invisible control characters, no outer blank space.
+
+    Text pasted from a word processor carries line breaks as vertical tabs or Unicode line separators (they
+    become line breaks, so nothing typed is lost) and sometimes control characters that print as nothing
+    but upset exports and other tools (they are dropped). Tabs and line breaks are kept.
+    """
+    return _INVISIBLE_CONTROLS.sub("", raw.replace("\r\n", "\n").translate(_LINE_BREAKS)).strip()
+
+
 def parse_value(f: Field, raw: Any, *, today: date | None = None) -> tuple[Any, str | None]:
     """Turn a submitted value (a form string or a JSON value) into the stored value, or say what is wrong.
 
@@ -105,7 +119,11 @@ def parse_value(f: Field, raw: Any, *, today: date | None = None) -> tuple[Any, 
     if kind == TEXT:
         if not isinstance(raw, str):
             return None, f"Enter {f.noun} as text"
-        text = raw.replace("\r\n", "\n").strip()
+        text = clean_text(raw)
+        if not text:
+            if f.required:
+                return None, required_message(f)
+            return None, None
         if len(text) > f.max_length:
             return None, f"{_capital(f.noun)} must be {f.max_length} characters or fewer"
         return text, None

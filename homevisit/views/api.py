@@ -47,6 +47,11 @@ def _json_body() -> dict[str, Any] | Response:
         return problem(400, "The body is not valid JSON", "Send a JSON object.")
     if not isinstance(body, dict):
         return problem(400, "The body must be a JSON object", "Send a JSON object with the fields of API.md.")
+    try:  # JSON may escape half of a surrogate pair (\ud800), which is not text and cannot be stored
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return problem(400, "The body has text that is not valid Unicode",
+                       "A string holds an unpaired surrogate escape (\\ud800 to \\udfff). Send text as UTF-8.")
     return body
 
 

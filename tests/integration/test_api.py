@@ -218,6 +218,24 @@ def test_not_json_gets_a_clear_problem(app, child, token_for):
     assert response.get_json(force=True)["title"] == "The body is not valid JSON"
 
 
+def test_an_unpaired_surrogate_in_the_json_gets_a_clear_problem_not_a_server_error(app, child, token_for, db):
+    body = full_visit(child["id"], observed_verbatim="SURROGATE")
+    raw = json.dumps(body).replace("SURROGATE", "half a pair \\ud800 here")
+    response = app.test_client().put(f"/api/v1/visits/{body['id']}", data=raw.encode("ascii"),
+                                     headers={**token_for(), "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json(force=True)["title"] == "The body has text that is not valid Unicode"
+    assert store.query_one(db, "SELECT id FROM visits WHERE id = ?", (body["id"],)) is None
+
+
+def test_control_characters_in_free_text_are_dropped_and_line_breaks_kept(app, child, token_for):
+    body = full_visit(child["id"], observed_verbatim="Mum said\x0bshe was tired\x00\x1b today")
+    response = put(app.test_client(), token_for(), body)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["observed_verbatim"] == "Mum said\nshe was tired today"
+
+
 def test_actions_list_and_complete(app, child, token_for):
     headers = token_for()
     client = app.test_client()

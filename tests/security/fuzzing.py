@@ -36,7 +36,8 @@ GENERIC_MESSAGES = ("Not a valid", "Invalid", "invalid", "This field is required
 NASTY = ["", " ", "null", "None", "undefined", "not_observed", "-1", "0", "1e309", "NaN", "Infinity", "0x10",
          "١٢", "９", "1,000", "8,9", "8.999999", "8900", "12 kg", "{{7*7}}", "<script>alert(1)</script>",
          "' OR 1=1 --", "\u202e", "\x00", "😀", "a" * 5000, "2026-02-30", "31/02/2026", "9999-12-31",
-         "0001-01-01", "2026-11-26T25:61", "true", "false", "yes ", "YES", "[]", "{}"]
+         "0001-01-01", "2026-11-26T25:61", "true", "false", "yes ", "YES", "[]", "{}",
+         "line\x0bbreak from Word", "a\x1b[31mb", "\u2028", "\x7f\x9b"]
 
 # what a keyboard can type: any letter, mark, number, punctuation, symbol or space, and new lines
 TYPED = st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn"), whitelist_characters="\n")

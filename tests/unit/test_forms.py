@@ -132,3 +132,17 @@ def test_the_api_and_the_forms_share_one_parser():
 
     f = FIELDS_BY_NAME["room_temp_c"]
     assert parse_value(f, "50") == parse_value(f, 50) == (None, "The room temperature must be between 5°C and 35°C")
+
+
+@pytest.mark.parametrize(("raw", "stored"), [
+    ("Mum said\x0bshe was tired", "Mum said\nshe was tired"),  # a manual line break pasted from Word
+    ("first\u2028second\u2029third\x0cfourth", "first\nsecond\nthird\nfourth"),
+    ("old Mac\rline", "old Mac\nline"),
+    ("windows\r\nline", "windows\nline"),
+    ("bell\x07 escape\x1b[31m nul\x00 del\x7f c1\x9b end", "bell escape[31m nul del c1 end"),
+    ("keeps\ttabs and\nline breaks", "keeps\ttabs and\nline breaks"),
+    ("  \x00\x1b  ", None),  # nothing visible is "not observed", like a blank answer
+])
+def test_free_text_keeps_what_was_typed_and_drops_invisible_control_characters(raw, stored):
+    field = next(f for f in VISIT_FIELDS if f.name == "observed_verbatim")
+    assert parse_value(field, raw) == (stored, None)
