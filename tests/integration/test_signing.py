@@ -247,3 +247,28 @@ def test_a_supervisor_prints_a_batch_of_stored_signed_records(signing_app, db, u
         assert hashlib.sha256(archive.read(f"visit-record-{visit_id}.pdf")).hexdigest() == digest
     other = signed_in("other_supervisor")
     assert other.get(job_url).status_code == 404
+
+
+def test_a_print_batch_that_lost_its_worker_is_reported_as_failed_not_left_running(app, db, users, signed_in):
+    from datetime import UTC, datetime, timedelta
+
+    from homevisit import printing
+
+    supervisor = users["supervisor"]
+    now = datetime.now(UTC)
+    with store.write(db):
+        for job_id, age in (("stalled-job", 11), ("recent-job", 1)):
+            store.insert(db, "print_jobs", {"id": job_id, "team_id": supervisor["team_id"], "user_id": supervisor["id"],
+                                            "kind": "pdf", "status": "running", "total": 40, "done": 5,
+                                            "created_at": (now - timedelta(minutes=age)).isoformat(timespec="seconds")})
+    sup = signed_in("supervisor")
+    stalled = sup.get("/records/print/stalled-job")
+    assert stalled.status_code == 200
+    text = parse(stalled.text).get_text(" ")
+    assert "could not be prepared" in text and "service restarted" in text and "Print them again" in text
+    assert 'http-equiv="refresh"' not in stalled.text
+    assert store.query_one(db, "SELECT status FROM print_jobs WHERE id = 'stalled-job'")["status"] == "failed"
+    recent = sup.get("/records/print/recent-job")
+    assert "5 of 40 records ready" in parse(recent.text).get_text(" ")
+    assert store.query_one(db, "SELECT status FROM print_jobs WHERE id = 'recent-job'")["status"] == "running"
+    assert printing.get_job(db, "recent-job", supervisor, now=now + timedelta(minutes=10))["status"] == "failed"
