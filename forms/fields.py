@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 
 from forms.validators import DictionaryCheck
 from homevisit.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, Field
+from homevisit.validation import LONDON
 
 NOT_OBSERVED = ("not_observed", "Not observed")
 YES_NO = [("yes", "Yes"), ("no", "No"), NOT_OBSERVED]
@@ -122,7 +123,11 @@ def to_form_value(f: Field, value: Any) -> Any:
     if f.kind == MULTI:
         return json.loads(value) if isinstance(value, str) else list(value)
     if f.kind == DATETIME:
+        # The date-time input has no time zone and is read back as UK time, so show the moment in UK time:
+        # a visit sent through the API in UTC (or any offset) then keeps its moment when saved from the form.
         moment = datetime.fromisoformat(str(value))
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(LONDON)
         return moment.strftime("%Y-%m-%dT%H:%M")
     if f.kind == DECIMAL:
         return f"{value:.{f.places}f}".rstrip("0").rstrip(".") if f.places else f"{value:g}"

@@ -146,3 +146,21 @@ def test_the_api_and_the_forms_share_one_parser():
 def test_free_text_keeps_what_was_typed_and_drops_invisible_control_characters(raw, stored):
     field = next(f for f in VISIT_FIELDS if f.name == "observed_verbatim")
     assert parse_value(field, raw) == (stored, None)
+
+
+@pytest.mark.parametrize(("stored", "shown"), [
+    ("2026-07-01T10:00+00:00", "2026-07-01T11:00"),  # summer: UK time is UTC+1
+    ("2026-01-15T10:00+00:00", "2026-01-15T10:00"),  # winter: UK time is UTC
+    ("2026-07-01T12:30+02:00", "2026-07-01T11:30"),  # sent from a device in another zone
+    ("2026-07-01T11:00+01:00", "2026-07-01T11:00"),
+])
+def test_a_date_time_is_shown_in_uk_time_and_saved_back_as_the_same_moment(stored, shown):
+    from datetime import datetime
+
+    from forms.fields import to_form_value
+
+    field = next(f for f in VISIT_FIELDS if f.name == "visited_at")
+    assert to_form_value(field, stored) == shown
+    saved, message = parse_value(field, shown)
+    assert message is None
+    assert datetime.fromisoformat(saved) == datetime.fromisoformat(stored)
