@@ -52,6 +52,9 @@ def register(app: Flask) -> None:
         counts = report["counts"]
         click.echo(f"Restored {src} into {report['database']}: {counts.get('children', 0)} children, "
                    f"{counts.get('visits', 0)} visits, audit chain of {report['audit_entries']} entries verified")
+        if report["migrations_applied"]:
+            click.echo(f"The backup came from an older version; brought up to date with {len(report['migrations_applied'])} "
+                       f"migration(s): {', '.join(report['migrations_applied'])}")
         if report["kept_previous"]:
             click.echo(f"What was there before is kept in {report['kept_previous']}")
         if report["was_running"]:

@@ -262,6 +262,13 @@ def _backup_source(src: Path) -> tuple[Path, dict[str, Any] | None, Path | None]
     raise MaintenanceError(f"There is no backup at {src}")
 
 
+def _applied_migrations(conn: sqlite3.Connection) -> set[str]:
+    try:
+        return {r[0] for r in conn.execute(f"SELECT name FROM {store.migrations.migrations_table}")}
+    except sqlite3.OperationalError:  # a database from before migrations were recorded
+        return set()
+
+
 def restore(paths: InstancePaths, src: str | os.PathLike[str], *, force: bool = False) -> dict[str, Any]:
     """Restore a backup folder (or a bare database file) into this instance; returns what was done."""
     db_file, manifest, folder = _backup_source(Path(src))
@@ -295,6 +302,9 @@ def restore(paths: InstancePaths, src: str | os.PathLike[str], *, force: bool = 
     target = store.connect(paths.database)
     try:
         source.backup(target.conn)  # one write transaction on the target: never half old and half new
+        applied = _applied_migrations(target.conn)
+        store.migrate(target)  # a backup made by an older version gets this version's tables and columns
+        migrated = sorted(_applied_migrations(target.conn) - applied)
     finally:
         source.close()
         target.conn.close()
@@ -312,11 +322,15 @@ def restore(paths: InstancePaths, src: str | os.PathLike[str], *, force: bool = 
                 _copy_private(copied, extra)
                 restored_files.append(str(extra))
     after = check_database(paths.database)
-    if manifest is not None and after["counts"] != manifest["counts"]:
-        raise MaintenanceError("The restored database's counts differ from the backup's manifest")
+    if manifest is not None:
+        differ = sorted(t for t, n in manifest["counts"].items()
+                        if t != store.migrations.migrations_table and after["counts"].get(t) != n)
+        if differ:
+            raise MaintenanceError(f"The restored database's counts differ from the backup's manifest: {', '.join(differ)}")
     if not after["integrity_ok"] or not after["audit"]["ok"]:
         raise MaintenanceError("The restored database failed its checks")
     return {"database": str(paths.database), "counts": after["counts"], "audit_entries": after["audit"]["entries"],
+            "migrations_applied": migrated,
             "files": restored_files, "kept_previous": str(kept) if kept else None, "was_running": pid}
 
 

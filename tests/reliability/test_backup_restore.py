@@ -170,3 +170,25 @@ def test_audit_chain_of_a_backup_matches_the_source_at_that_moment(app, db, user
     manifest = maintenance.backup(maintenance.InstancePaths.from_config(app.instance_path, app.config),
                                   tmp_path / "b")
     assert manifest["audit_entries"] == audit.verify_chain(db)["entries"]
+
+
+def test_a_backup_from_an_older_version_is_brought_up_to_date_when_restored(tmp_path):
+    """A backup made before the latest migrations (here: before print batches existed) restores with its
+    data intact and this version's tables added, so the service can start on it straight away."""
+    from homevisit import audit
+
+    older = tmp_path / "older.db"
+    db = store.connect(older)
+    with store.write(db):
+        store.migrations.apply(db, stop_before="0008_create_print_jobs")
+    audit.record(db, action="older_version", object_type="test")
+    db.close()
+    target = app_for(tmp_path / "instance")
+    result = target.test_cli_runner().invoke(args=["restore", str(older)])
+    assert result.exit_code == 0, result.output
+    assert "brought up to date with 1 migration(s): 0008_create_print_jobs" in result.output
+    with target.app_context():
+        restored = target.extensions["homevisit_db"]()
+        assert store.query_one(restored, "SELECT COUNT(*) AS n FROM print_jobs")["n"] == 0
+        assert store.query_one(restored, "SELECT action FROM audit_log ORDER BY id DESC LIMIT 1")["action"] == "older_version"
+        assert audit.verify_chain(restored)["ok"]
