@@ -128,24 +128,20 @@ def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -
 
 STALLED_AFTER = timedelta(minutes=10)
 """A batch runs in a thread of the worker that started it (1,000 records, the most, take well under a
-minute). One still unfinished after this long lost its worker (a restart or a crash) and is reported as failed,
+minute). One still unfinished after this long lost its worker (a restart or a crash) and is shown as failed,
 so the page stops saying "updates itself" for ever."""
 STALLED_MESSAGE = "it stopped before it finished, most likely because the service restarted"
 
 
 def get_job(db: Any, job_id: str, user: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any] | None:
-    """The user's own print batch, or None; a batch that stalled is marked failed first."""
+    """The user's own print batch, or None. A batch that stalled reads as failed (worked out on reading, so
+    looking at a batch never changes it)."""
     job = store.query_one(db, "SELECT * FROM print_jobs WHERE id = ? AND user_id = ?", (job_id, user["id"]))
     if job is None or job["status"] not in ("queued", "running"):
         return job
-    started = datetime.fromisoformat(job["created_at"])
-    if (now or datetime.now(UTC)) - started < STALLED_AFTER:
+    if (now or datetime.now(UTC)) - datetime.fromisoformat(job["created_at"]) < STALLED_AFTER:
         return job
-    finished = _now()
-    with store.write(db):
-        store.execute(db, "UPDATE print_jobs SET status = 'failed', error = ?, finished_at = ? "
-                          "WHERE id = ? AND status IN ('queued', 'running')", (STALLED_MESSAGE, finished, job_id))
-    return store.query_one(db, "SELECT * FROM print_jobs WHERE id = ?", (job_id,))
+    return {**job, "status": "failed", "error": STALLED_MESSAGE}
 
 
 def job_file(job: dict[str, Any], config: dict[str, Any]) -> str:
