@@ -31,6 +31,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.validation import (
     EmbeddedPdfSignature,
     SignatureCoverageLevel,
@@ -221,12 +222,40 @@ def sign_pdf(
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
         if any(sig.field_name == field_name for sig in writer.prev.embedded_signatures):
             raise SigningError(f"The record already has a signature in the field {field_name!r}")
-        output = outside_event_loop(signers.sign_pdf, writer, meta, signer=signer)
+        try:
+            output = outside_event_loop(
+                signers.sign_pdf, writer, meta, signer=signer, bytes_reserved=signature_space(signer)
+            )
+        except PyHankoSigningError as error:
+            if "larger than expected" not in str(error):
+                raise
+            # Our allowance was too small for this signer's signature: let pyHanko measure it instead.
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
+            output = outside_event_loop(signers.sign_pdf, writer, meta, signer=signer)
     except SigningError:
         raise
     except Exception as error:  # pyHanko raises many types; the caller needs one
         raise SigningError(f"Could not sign the record: {error}") from error
     return output.getvalue()
+
+
+SIGNATURE_ALLOWANCE_BYTES = 2560
+"""Room in the signature container beyond its certificates: signed attributes (about 300 bytes with the
+certificate's issuer and hash), the signature value (72 bytes for P-256, 512 for RSA-4096) and the CMS
+wrapping, with a margin."""
+
+
+def signature_space(signer: signers.Signer) -> int:
+    """Hex digits to set aside in the PDF for the signature container (pyHanko's ``bytes_reserved``).
+
+    Left unset, pyHanko builds and signs a throwaway container on every record to measure it: half the
+    time it takes to sign. The container holds the signer's certificates plus a bounded remainder, so
+    the space is worked out from the certificates instead. Should a deployment's signer still need more,
+    :func:`sign_pdf` signs again and lets pyHanko measure.
+    """
+    certificates = [signer.signing_cert, *(signer.cert_registry or [])]
+    der_bytes = sum(len(cert.dump()) for cert in certificates if cert is not None)
+    return 2 * (der_bytes + SIGNATURE_ALLOWANCE_BYTES)
 
 
 def verify_pdf(pdf_bytes: bytes, trusted_certs: list[Any] | None = None) -> dict[str, Any]:

@@ -10,17 +10,23 @@ import socket
 import stat
 import subprocess
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pypdf
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from PIL import Image, ImageDraw
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
 from weasyprint import CSS
 
-from homevisit import growth
+from homevisit import growth, signing
 from homevisit.answers import answer_sections
 from homevisit.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, VISIT_FIELDS
 from homevisit.records import (
@@ -39,6 +45,7 @@ from homevisit.signing import (
     init_signing,
     load_signer,
     sign_pdf,
+    signature_space,
     trusted_certificates,
     verify_pdf,
 )
@@ -620,6 +627,71 @@ def test_countersignature_keeps_both_signatures_intact(signed_pdf: bytes, signer
     assert first["intact"] and second["intact"] and first["trusted"] and second["trusted"]
     assert first["coverage"] == "ENTIRE_REVISION" and first["modification_level"] == "FORM_FILLING"
     assert second["coverage"] == "ENTIRE_FILE"
+
+
+def reserved_hex_digits(pdf: bytes) -> list[int]:
+    """The size of each signature's /Contents placeholder, in hex digits (pyHanko's ``bytes_reserved``)."""
+    return [len(m.group(1)) for m in re.finditer(rb"/Contents\s*<([0-9A-Fa-f]+)>", pdf)]
+
+
+def rsa_chain_signer(tmp_path: Path) -> tuple[Any, list[Any]]:
+    """A deployment-style signer: an RSA-4096 key whose certificate came from an intermediate and a root CA."""
+    def name(text: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text),
+                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Northshire Community Health NHS Trust")])
+
+    def issue(subject: str, key: Any, issuer: str, issuer_key: Any, ca: bool) -> x509.Certificate:
+        now = datetime.now(UTC)
+        return (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=not ca, key_cert_sign=ca,
+                                             crl_sign=ca, key_encipherment=False, data_encipherment=False,
+                                             key_agreement=False, encipher_only=False, decipher_only=False),
+                               critical=True)
+                .sign(issuer_key, hashes.SHA256()))
+
+    root_key, inter_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
+    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
+    root = issue("Trust Root CA", root_key, "Trust Root CA", root_key, True)
+    inter = issue("Trust Issuing CA", inter_key, "Trust Root CA", root_key, True)
+    leaf = issue("Visit records", leaf_key, "Trust Issuing CA", inter_key, False)
+    pem = tmp_path / "chain"
+    pem.mkdir()
+    (pem / "key.pem").write_bytes(leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    (pem / "cert.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    (pem / "chain.pem").write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (inter, root)))
+    signer = signers.SimpleSigner.load(str(pem / "key.pem"), str(pem / "cert.pem"), ca_chain_files=(str(pem / "chain.pem"),))
+    assert signer is not None and len(list(signer.cert_registry)) >= 2
+    return signer, [root.public_bytes(serialization.Encoding.PEM)]
+
+
+def test_the_signature_space_is_set_aside_from_the_certificates_without_a_trial_signature(
+    unsigned_pdf: bytes, signer: Any, trusted: list[Any], tmp_path: Path
+) -> None:
+    signed = sign_pdf(unsigned_pdf, signer, field_name="Visitor", name="X", reason="r")
+    assert reserved_hex_digits(signed) == [signature_space(signer)]
+    assert verify_pdf(signed, trusted_certs=trusted)["intact"] is True
+    # A deployment's own key: RSA-4096 with two CA certificates in the container, still within the space.
+    rsa_signer, chain = rsa_chain_signer(tmp_path)
+    assert signature_space(rsa_signer) > signature_space(signer)
+    signed = sign_pdf(unsigned_pdf, rsa_signer, field_name="Visitor", name="X", reason="r")
+    assert reserved_hex_digits(signed) == [signature_space(rsa_signer)]
+    report = verify_pdf(signed, trusted_certs=[chain[-1]])
+    assert report["intact"] is True and report["signatures"][0]["trusted"] is True
+
+
+def test_a_signature_bigger_than_the_space_set_aside_is_measured_and_signed(
+    unsigned_pdf: bytes, signer: Any, trusted: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(signing, "SIGNATURE_ALLOWANCE_BYTES", 0)  # room for the certificate alone: too small
+    too_small = signature_space(signer)
+    signed = sign_pdf(unsigned_pdf, signer, field_name="Visitor", name="X", reason="r")
+    [reserved] = reserved_hex_digits(signed)
+    assert reserved > too_small  # pyHanko measured the container itself
+    assert verify_pdf(signed, trusted_certs=trusted)["intact"] is True
 
 
 def test_signing_twice_in_the_same_field_is_refused(signed_pdf: bytes, signer: Any) -> None:
