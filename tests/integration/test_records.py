@@ -24,13 +24,14 @@ from PIL import Image, ImageDraw
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
-from weasyprint import CSS
+from weasyprint import CSS, HTML
 
 from homevisit import growth, signing
 from homevisit.answers import answer_sections
 from homevisit.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, VISIT_FIELDS
 from homevisit.records import (
     RecordError,
+    RecordHTML,
     StrictURLFetcher,
     URLRefused,
     html_to_pdf,
@@ -483,6 +484,39 @@ def test_the_records_own_user_agent_stylesheet_is_the_one_weasyprint_uses(
     text = pdf_text(html_to_pdf(html, static_dir), tmp_path)
     assert "Shown heading" in text
     assert "Hidden paragraph" not in text
+
+
+def element_tree(element: Any, top: bool = True) -> Any:
+    """An element as nested tuples; whitespace-only text directly inside <html> is dropped (it makes no box)."""
+    def text(value: str | None, keep: bool) -> str:
+        return (value or "") if keep or (value or "").strip() else ""
+
+    return (element.tag, dict(element.attrib), text(element.text, element.tag != "html"),
+            text(element.tail, not top and element.tag not in ("head", "body", "main")),
+            [element_tree(child, top=element.tag == "html") for child in element])
+
+
+def test_the_record_is_parsed_by_expat_into_the_tree_weasyprints_own_parser_makes(
+    record: dict[str, Any], static_dir: Path
+) -> None:
+    # Records are parsed with expat (records.RecordHTML); a template that stopped being well-formed XML
+    # would quietly fall back to the slow parser, and a tree that differed would print differently.
+    html = render_record_html(record)
+    fetcher = StrictURLFetcher(static_dir)
+    fast = RecordHTML(string=html, base_url=static_dir.as_uri() + "/", url_fetcher=fetcher)
+    assert fast.parsed_by == "expat"
+    reference = HTML(string=html, base_url=static_dir.as_uri() + "/", url_fetcher=fetcher)
+    assert element_tree(fast.etree_element) == element_tree(reference.etree_element)
+    assert fast.base_url == reference.base_url
+
+
+def test_a_note_expat_refuses_is_parsed_by_weasyprints_parser_and_printed(static_dir: Path, tmp_path: Path) -> None:
+    # XML 1.0 forbids most control characters; an old note holding one still prints, parsed the HTML way.
+    note = "Seen at the door \x01 then in the kitchen CONTROL-CHARACTER-NOTE"
+    html = render_record_html(full_record(extra_note=note))
+    fetcher = StrictURLFetcher(static_dir)
+    assert RecordHTML(string=html, base_url=static_dir.as_uri() + "/", url_fetcher=fetcher).parsed_by == "tinyhtml5"
+    assert "CONTROL-CHARACTER-NOTE" in words(pdf_text(html_to_pdf(html, static_dir), tmp_path))
 
 
 def outline_titles(pdf: bytes) -> list[str]:
