@@ -136,7 +136,8 @@ def main() -> None:
         render_signed_record(record, static_dir, signer)  # warm fonts, templates and the stylesheet
         HTML(string=html).write_pdf(stylesheets=[stylesheet])
 
-        print(f"Signed visit record benchmark ({args.runs} runs, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
+        print(f"Signed visit record benchmark ({args.runs} runs, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, "
+              f"Python {sys.version.split()[0]} at {sys._base_executable})")
         wall, cpu, signed = timed(lambda: render_signed_record(record, static_dir, signer), args.runs)
         assert verify_pdf(signed, trusted_certs=trusted)["intact"]
         with fewer_collections():  # the same garbage-collector settings as render + sign, for a fair ratio
