@@ -9,7 +9,7 @@ long notes at their maximum lengths of 8,000 and 4,000 characters (the worst cas
 Wall-clock medians are printed with CPU-time medians, because a shared machine makes wall time noisy.
 
 Two batches of 100: what a supervisor's "print these visits" does (the stored signed files, checked against
-their SHA-256 and joined into one PDF, or zipped), and rendering and signing 100 records afresh in parallel
+their SHA-256 and joined into one PDF behind an index of them, or zipped with the index as CSV), and rendering and signing 100 records afresh in parallel
 worker processes (``records.render_batch``).
 """
 
@@ -86,14 +86,17 @@ def print_batch(workdir: Path, samples: list[bytes], count: int) -> dict[str, fl
         data = samples[n % len(samples)]
         filename = f"record-{n:04d}.pdf"
         (records_dir / filename).write_bytes(data)
-        rows.append({"visit_id": f"visit-{n:04d}", "filename": filename, "sha256": hashlib.sha256(data).hexdigest()})
+        rows.append({"visit_id": f"visit-{n:04d}", "filename": filename, "sha256": hashlib.sha256(data).hexdigest(),
+                     "visited_at": f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}T10:30:00+00:00", "given_name": "Amelia",
+                     "family_name": "Carter-Hughes", "visitor_name": "Priya Natarajan", "record_kind": "signed"})
     db = store.connect(workdir / "print.db")
     store.migrate(db)
     with store.write(db):
         store.execute(db, "INSERT INTO teams (id, name, created_at) VALUES (1, 'Bench', '2026-01-01')")
         store.execute(db, "INSERT INTO users (id, email, name, role, team_id, password_hash, created_at) "
                           "VALUES (1, 'bench@example.org', 'Bench', 'supervisor', 1, 'x', '2026-01-01')")
-    settings = {"DATABASE": str(workdir / "print.db"), "RECORDS_DIR": str(records_dir)}
+    settings = {"DATABASE": str(workdir / "print.db"), "RECORDS_DIR": str(records_dir),
+                "ORGANISATION_NAME": "Bench Trust", "SERVICE_NAME": "Home Visit Toolkit"}
     seconds = {}
     for kind in ("pdf", "zip"):
         job_id = f"bench-{kind}"

@@ -6,6 +6,7 @@ runs in the background with its progress in the database, so a page can show how
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -16,9 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
 
 from homevisit import audit, store, visit_records
+from homevisit.presentation import ROLE_WORDS, date_words, datetime_words
 
 MAX_RECORDS = 1000
 
@@ -50,7 +52,9 @@ def matching_records(db: Any, team_id: int, *, child_id: str | None = None, date
           (SELECT r.filename FROM records r WHERE r.visit_id = v.id
              ORDER BY CASE r.kind WHEN 'countersigned' THEN 0 ELSE 1 END LIMIT 1) AS filename,
           (SELECT r.sha256 FROM records r WHERE r.visit_id = v.id
-             ORDER BY CASE r.kind WHEN 'countersigned' THEN 0 ELSE 1 END LIMIT 1) AS sha256
+             ORDER BY CASE r.kind WHEN 'countersigned' THEN 0 ELSE 1 END LIMIT 1) AS sha256,
+          (SELECT r.kind FROM records r WHERE r.visit_id = v.id
+             ORDER BY CASE r.kind WHEN 'countersigned' THEN 0 ELSE 1 END LIMIT 1) AS record_kind
         FROM visits v JOIN children c ON c.id = v.child_id JOIN users u ON u.id = v.visitor_id
         WHERE {' AND '.join(where)} ORDER BY v.visited_at LIMIT ?""", params)
 
@@ -66,7 +70,7 @@ def start_job(db: Any, user: dict[str, Any], kind: str, filters: dict[str, Any],
                                         "done": 0, "created_at": _now()})
         audit.record(db, action="print_batch", object_type="print_job", object_id=job_id, user=user,
                      detail={"kind": kind, "filters": filters, "records": len(rows)})
-    settings = {k: config[k] for k in ("DATABASE", "RECORDS_DIR")}
+    settings = {k: config[k] for k in ("DATABASE", "RECORDS_DIR", "ORGANISATION_NAME", "SERVICE_NAME")}
     if background:
         threading.Thread(target=run_job, args=(settings, job_id, rows), daemon=True, name=f"print-{job_id}").start()
     else:
@@ -75,7 +79,11 @@ def start_job(db: Any, user: dict[str, Any], kind: str, filters: dict[str, Any],
 
 
 def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -> None:
-    """Collect the stored signed files (checked against their fingerprints) into one PDF or a zip."""
+    """Collect the stored signed files (checked against their fingerprints) into one PDF or a zip.
+
+    The PDF opens with an index of the records in it (child, visit, visitor, the page each starts on and
+    the signed file's SHA-256); the zip holds the signed files untouched with the same index as CSV.
+    """
     db = store.connect(settings["DATABASE"])
     try:
         job = store.query_one(db, "SELECT * FROM print_jobs WHERE id = ?", (job_id,))
@@ -90,25 +98,31 @@ def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -
             return row, visit_records.read_record_file(settings, row["filename"], row["sha256"])
 
         buffer = io.BytesIO()
-        writer = PdfWriter() if job["kind"] == "pdf" else None
+        readers: list[tuple[dict[str, Any], PdfReader]] = []
         archive = zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) if job["kind"] == "zip" else None
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             for row, data in pool.map(load, rows):
                 if archive is not None:
-                    archive.writestr(f"visit-record-{row['visit_id']}.pdf", data)
+                    archive.writestr(_zip_name(row), data)
                 else:
-                    assert writer is not None
-                    writer.append(io.BytesIO(data))
+                    readers.append((row, PdfReader(io.BytesIO(data))))
                 done += 1
                 if done % 5 == 0 or done == len(rows):
                     with store.write(db):
                         store.update(db, "print_jobs", "id", job_id, {"done": done})
         if archive is not None:
-            archive.writestr("README.txt", "Each PDF is a signed visit record exactly as stored. Check any of them "
-                                           "with 'flask --app app verify-record FILE' or the 'Check a visit record' page.\n")
+            archive.writestr("index.csv", _index_csv(rows))
+            archive.writestr("README.txt", "Each PDF is a signed visit record exactly as stored; index.csv lists them "
+                                           "with their SHA-256 fingerprints. Check any of them with "
+                                           "'flask --app app verify-record FILE' or the 'Check a visit record' page.\n")
             archive.close()
         else:
-            assert writer is not None
+            writer = PdfWriter()
+            writer.append(PdfReader(io.BytesIO(_bundle_index(db, settings, job, readers))),
+                          outline_item="Index of the records in this bundle", import_outline=False)
+            for number, (row, reader) in enumerate(readers, start=1):  # a bookmark per record, its sections inside
+                writer.append(reader, outline_item=f"{number}. {row['given_name']} {row['family_name']}, "
+                                                   f"{date_words(row['visited_at'])}")
             writer.write(buffer)
         filename = f"{job_id}.{job['kind']}"
         path = os.path.join(out_dir, filename)
@@ -124,6 +138,79 @@ def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -
                                                           "finished_at": _now()})
     finally:
         db.close()
+
+
+def _zip_name(row: dict[str, Any]) -> str:
+    return f"visit-record-{row['visit_id']}.pdf"
+
+
+COPY_WORDS = {"signed": "Signed by the visitor", "countersigned": "Signed by the visitor and countersigned"}
+INDEX_COLUMNS = ("file", "child", "visited_at", "visitor", "signatures", "visit_id", "sha256")
+
+
+def _index_csv(rows: list[dict[str, Any]]) -> bytes:
+    """The zip's index: one line per signed file, names made safe to open in a spreadsheet."""
+    from homevisit.exports import csv_cell
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(INDEX_COLUMNS)
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in (
+            _zip_name(row), f"{row['given_name']} {row['family_name']}", row["visited_at"], row["visitor_name"],
+            COPY_WORDS.get(row["record_kind"], row["record_kind"]), row["visit_id"], row["sha256"])])
+    return out.getvalue().encode("utf-8")
+
+
+def _bundle_index(db: Any, settings: dict[str, Any], job: dict[str, Any],
+                  readers: list[tuple[dict[str, Any], PdfReader]]) -> bytes:
+    """The index pages for the front of a printed bundle, with the page each record starts on.
+
+    Where each record starts depends on how many pages the index itself takes, so the index is laid out
+    again until that settles (once more at most, in practice: about 25 records fit on a page).
+    """
+    from homevisit import records
+
+    printer = store.query_one(db, "SELECT name, role FROM users WHERE id = ?", (job["user_id"],)) or {}
+    bundle = {
+        "organisation": settings["ORGANISATION_NAME"], "service_name": settings["SERVICE_NAME"],
+        "marking": visit_records.MARKING, "bundle_id": job["id"],
+        "printed_by": f"{printer.get('name', 'Unknown')} ({ROLE_WORDS.get(printer.get('role', ''), 'role not known')})",
+        "printed_at_words": datetime_words(job["created_at"]),
+        "selection_words": _selection_words(db, json.loads(job["filters"] or "{}")),
+    }
+    index_pages, index = 1, b""
+    for _attempt in range(4):
+        start, entries = index_pages + 1, []
+        for row, reader in readers:
+            entries.append({"child_name": f"{row['given_name']} {row['family_name']}",
+                            "visited_at_words": datetime_words(row["visited_at"]), "visitor_name": row["visitor_name"],
+                            "copy_words": COPY_WORDS.get(row["record_kind"], row["record_kind"]),
+                            "visit_id": row["visit_id"], "sha256": row["sha256"], "start_page": start})
+            start += len(reader.pages)
+        index = records.render_bundle_index({**bundle, "entries": entries, "total_pages": start - 1})
+        pages = len(PdfReader(io.BytesIO(index)).pages)
+        if pages == index_pages:
+            return index
+        index_pages = pages
+    return index
+
+
+def _selection_words(db: Any, filters: dict[str, Any]) -> str:
+    """The batch's filters as a supervisor chose them, in words for the index."""
+    parts = []
+    if filters.get("child_id"):
+        child = store.query_one(db, "SELECT given_name, family_name FROM children WHERE id = ?", (filters["child_id"],))
+        parts.append(f"visits to {child['given_name']} {child['family_name']}" if child else "visits to one child")
+    if filters.get("practitioner_id"):
+        person = store.query_one(db, "SELECT name FROM users WHERE id = ?", (filters["practitioner_id"],))
+        parts.append(f"made by {person['name'] if person else 'one practitioner'}")
+    if filters.get("date_from"):
+        parts.append(f"from {date_words(filters['date_from'])}")
+    if filters.get("date_to"):
+        parts.append(f"to {date_words(filters['date_to'])}")
+    words = "signed visit records " + " ".join(parts) if parts else "every signed visit record of the team"
+    return words[:1].upper() + words[1:]
 
 
 STALLED_AFTER = timedelta(minutes=10)

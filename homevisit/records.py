@@ -216,6 +216,18 @@ def _capitalize_first(value: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
+def render_bundle_index(bundle: dict[str, Any]) -> bytes:
+    """The index printed at the front of a supervisor's bundle of signed records, as a PDF/A-3b file.
+
+    ``bundle`` has ``organisation``, ``service_name``, ``marking``, ``bundle_id``, ``printed_by``,
+    ``printed_at_words``, ``selection_words``, ``total_pages`` and ``entries`` (each with ``child_name``,
+    ``visited_at_words``, ``visitor_name``, ``copy_words``, ``visit_id``, ``sha256`` and ``start_page``).
+    The index has no images, so the fetcher is rooted where there are no files at all.
+    """
+    html = _environment().get_template("bundle_index.html").render(bundle=bundle)
+    return html_to_pdf(html, TEMPLATE_DIR / "no-static-files")
+
+
 # ---------------------------------------------------------------------------------------------- PDF
 def render_record_pdf(
     record: dict[str, Any],

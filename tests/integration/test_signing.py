@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import io
 import json
+import re
 import subprocess
 
+import pypdf
 import pytest
 
 from helpers import csrf_from, drawn_signature_png, full_visit, make_child, parse
@@ -218,7 +221,6 @@ def test_an_addendum_references_the_signed_visit(signing_app, db, child, token_f
 
 
 def test_a_supervisor_prints_a_batch_of_stored_signed_records(signing_app, db, users, token_for, signed_in):
-    import time
     import zipfile
 
     app = signing_app
@@ -230,23 +232,66 @@ def test_a_supervisor_prints_a_batch_of_stored_signed_records(signing_app, db, u
     sup = signed_in("supervisor")
     page = sup.get("/records/print")
     assert "3 signed records" in parse(page.text).get_text(" ")
-    response = sup.client.post("/records/print", data={"csrf_token": csrf_from(page.text), "kind": "zip"})
-    assert response.status_code == 302
+    data, job_url = print_and_download(sup, "zip", page.text, "application/zip")
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    for visit_id, digest in digests.items():
+        assert hashlib.sha256(archive.read(f"visit-record-{visit_id}.pdf")).hexdigest() == digest
+    index = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode("utf-8"))))
+    assert {row["visit_id"]: row["sha256"] for row in index} == digests
+    assert all(hashlib.sha256(archive.read(row["file"])).hexdigest() == row["sha256"] for row in index)
+    assert sorted(row["child"] for row in index) == ["Kid0 Test", "Kid1 Test", "Kid2 Test"]
+    assert {row["signatures"] for row in index} == {"Signed by the visitor"}
+    other = signed_in("other_supervisor")
+    assert other.get(job_url).status_code == 404
+
+
+def print_and_download(sup, kind, page_html, mimetype, **filters):
+    import time
+
+    response = sup.client.post("/records/print", data={"csrf_token": csrf_from(page_html), "kind": kind, **filters})
+    assert response.status_code == 302, response.get_data(as_text=True)
     job_url = response.headers["Location"]
-    for _ in range(100):
-        progress = sup.get(job_url)
-        if "are ready" in progress.text:
+    for _ in range(200):
+        if "are ready" in sup.get(job_url).text:
             break
         time.sleep(0.1)
     download = sup.get(job_url + "/download")
     data = download.data
     download.close()
-    assert download.status_code == 200 and download.mimetype == "application/zip"
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    for visit_id, digest in digests.items():
-        assert hashlib.sha256(archive.read(f"visit-record-{visit_id}.pdf")).hexdigest() == digest
-    other = signed_in("other_supervisor")
-    assert other.get(job_url).status_code == 404
+    assert download.status_code == 200 and download.mimetype == mimetype
+    return data, job_url
+
+
+def test_a_printed_bundle_opens_with_an_index_of_its_records_and_their_fingerprints(
+        signing_app, db, users, token_for, signed_in):
+    kids = [make_child(db, users["practitioner"], given_name=f"Index{i}", family_name="Marsh") for i in range(2)]
+    signed = {}
+    for kid in kids:
+        body, result, _headers = signed_visit(signing_app, token_for, kid)
+        signed[body["id"]] = (kid, result["record_sha256"])
+    sup = signed_in("supervisor")
+    page = sup.get("/records/print")
+    data, _job_url = print_and_download(sup, "pdf", page.text, "application/pdf")
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    index_text = " ".join(reader.pages[0].extract_text().split())
+    assert "Visit records printed together" in index_text and "OFFICIAL-SENSITIVE" in index_text
+    assert "Printed by" in index_text and "Every signed visit record of the team" in index_text
+    record_pages = []
+    for visit_id, (kid, digest) in signed.items():
+        stored = store.query_one(db, "SELECT filename FROM records WHERE visit_id = ?", (visit_id,))
+        record_pages.append(len(pypdf.PdfReader(signing_app.config["RECORDS_DIR"] + "/" + stored["filename"]).pages))
+        assert f"SHA-256 {digest}" in index_text
+        start = int(re.search(rf"{kid['given_name']} Marsh, visit .*? page (\d+)", index_text).group(1))
+        # The page the index names is where that record starts: its own header names the child.
+        assert f"{kid['given_name']} Marsh" in reader.pages[start - 1].extract_text()
+        assert "Home visit record" in reader.pages[start - 1].extract_text()
+    assert len(reader.pages) == 1 + sum(record_pages)
+    outline = reader.outline
+    assert outline[0].title == "Index of the records in this bundle"
+    in_index = re.findall(r"(\d+\. Index\d Marsh), visit", index_text)  # the index's order: by visit time
+    assert sorted(name.split(". ")[1] for name in in_index) == ["Index0 Marsh", "Index1 Marsh"]
+    assert [item.title.split(",")[0] for item in outline[1:] if not isinstance(item, list)] == in_index
+    assert f"Pages {len(reader.pages)}, this index included" in index_text
 
 
 def test_a_print_batch_that_lost_its_worker_is_reported_as_failed_not_left_running(app, db, users, signed_in):
@@ -272,3 +317,12 @@ def test_a_print_batch_that_lost_its_worker_is_reported_as_failed_not_left_runni
     assert "5 of 40 records ready" in parse(recent.text).get_text(" ")
     assert store.query_one(db, "SELECT status FROM print_jobs WHERE id = 'recent-job'")["status"] == "running"
     assert printing.get_job(db, "recent-job", supervisor, now=now + timedelta(minutes=10))["status"] == "failed"
+
+
+def test_the_zip_index_makes_names_that_look_like_formulas_inert():
+    from homevisit.printing import _index_csv
+
+    row = {"visit_id": "v1", "given_name": "=HYPERLINK(\"http://x\")", "family_name": "Test", "visited_at": "2026-11-26",
+           "visitor_name": "+Priya", "record_kind": "signed", "sha256": "ab" * 32}
+    [parsed] = list(csv.DictReader(io.StringIO(_index_csv([row]).decode("utf-8"))))
+    assert parsed["child"].startswith("'=") and parsed["visitor"] == "'+Priya"
