@@ -125,7 +125,8 @@ def register_records(app: Flask) -> None:
         from homevisit import visit_records
 
         report = visit_records.verify_record(_db(), Path(path).read_bytes(), config=current_app.config)
-        click.echo(("INTACT: " if report["intact"] else "NOT INTACT: ") + report["summary"])
+        verdict = "INTACT: " if report["intact"] else "NOT A SIGNED RECORD: " if report["bundle_id"] else "NOT INTACT: "
+        click.echo(verdict + report["summary"])
         for n, s in enumerate(report["signatures"], start=1):
             click.echo(f"  signature {n} ({s['field']}): {s['signer']}, signed {s['signed_at']}, "
                        f"{'intact' if s['intact'] else 'altered'}, coverage {s['coverage']}, "

@@ -123,6 +123,7 @@ def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -
             for number, (row, reader) in enumerate(readers, start=1):  # a bookmark per record, its sections inside
                 writer.append(reader, outline_item=f"{number}. {row['given_name']} {row['family_name']}, "
                                                    f"{date_words(row['visited_at'])}")
+            _mark_as_bundle(writer, job, len(readers))
             writer.write(buffer)
         filename = f"{job_id}.{job['kind']}"
         path = os.path.join(out_dir, filename)
@@ -138,6 +139,20 @@ def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -
                                                           "finished_at": _now()})
     finally:
         db.close()
+
+
+def _mark_as_bundle(writer: PdfWriter, job: dict[str, Any], records: int) -> None:
+    """Take the copied signature fields out of a joined bundle and say in its metadata what it is.
+
+    A signature covers the bytes of the file it was made in; once pages are joined into another file it
+    can only ever check as broken. The bundle is a copy for reading and printing: the signed files are the
+    records (the index lists their fingerprints)."""
+    writer.remove_annotations(subtypes="/Widget")
+    if "/AcroForm" in writer.root_object:
+        del writer.root_object["/AcroForm"]
+    writer.add_metadata({"/Title": f"Visit records printed together ({records} records)",
+                         "/Subject": "Printed copies of signed visit records. Not itself a signed record.",
+                         visit_records.BUNDLE_KEY: job["id"]})
 
 
 def _zip_name(row: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ addendum, a new visit that references it and is signed itself.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -204,6 +205,11 @@ def stored_record(db: Any, visit_id: str, user: dict[str, Any], config: dict[str
     return data, row["sha256"]
 
 
+BUNDLE_KEY = "/HomeVisitBundle"
+"""Set in the document information of a printed bundle (homevisit.printing) to the bundle's id, so that a
+check of the bundle can say what it is."""
+
+
 def verify_record(db: Any, pdf: bytes, *, config: dict[str, Any]) -> dict[str, Any]:
     """Is this PDF intact, who signed it and when, does it match a stored copy, anything changed after signing?"""
     report = signing.verify_pdf(pdf, signing.trusted_certificates(config["SIGNING_DIR"])
@@ -213,7 +219,25 @@ def verify_record(db: Any, pdf: bytes, *, config: dict[str, Any]) -> dict[str, A
     report["sha256"] = digest
     report["matches_stored_copy"] = match is not None
     report["stored"] = match
+    report["bundle_id"] = None if report["signatures"] else _bundle_id(pdf)
+    if report["bundle_id"]:
+        report["summary"] = (
+            f"This is a printed bundle of visit records (bundle {report['bundle_id']}), not a signed record: its "
+            "pages are copies for reading and printing. To show that a record has not changed, check its signed "
+            "file: print the records again as a zip of the signed files, or download the record from its visit.")
     return report
+
+
+def _bundle_id(pdf: bytes) -> str | None:
+    """The id in a printed bundle's document information (see printing), or None for any other PDF."""
+    from pypdf import PdfReader
+
+    try:
+        metadata = PdfReader(io.BytesIO(pdf)).metadata
+        value = metadata.get(BUNDLE_KEY) if metadata is not None else None
+    except Exception:  # noqa: BLE001 - an unreadable file is simply not a bundle; verify_pdf has said so
+        return None
+    return str(value)[:100] if value else None
 
 
 def load_signer(config: dict[str, Any]) -> Any:

@@ -288,6 +288,17 @@ def test_a_printed_bundle_opens_with_an_index_of_its_records_and_their_fingerpri
     assert len(reader.pages) == 1 + sum(record_pages)
     outline = reader.outline
     assert outline[0].title == "Index of the records in this bundle"
+    # Checked on the "Check a visit record" page, the bundle says what it is rather than "altered": the copied
+    # signature fields are gone (a signature can only check as broken once its pages are joined elsewhere).
+    check_page = sup.get("/records/check")
+    checked = sup.client.post("/records/check", data={"csrf_token": csrf_from(check_page.text),
+                                                      "record": (io.BytesIO(data), "bundle.pdf")},
+                              content_type="multipart/form-data")
+    checked_text = " ".join(parse(checked.text).get_text(" ").split())
+    assert checked.status_code == 200
+    assert "printed bundle of copies, not a signed record" in checked_text and "altered" not in checked_text
+    assert reader.metadata["/HomeVisitBundle"] in checked_text
+    assert "/AcroForm" not in reader.trailer["/Root"]
     in_index = re.findall(r"(\d+\. Index\d Marsh), visit", index_text)  # the index's order: by visit time
     assert sorted(name.split(". ")[1] for name in in_index) == ["Index0 Marsh", "Index1 Marsh"]
     assert [item.title.split(",")[0] for item in outline[1:] if not isinstance(item, list)] == in_index
