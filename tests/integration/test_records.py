@@ -444,6 +444,16 @@ def test_every_page_has_the_marking_top_and_bottom_and_page_n_of_m(signed_pdf: b
         assert "Amelia Carter-Hughes" in lines[0]
 
 
+def test_names_in_the_page_margins_are_printed_as_written(static_dir: Path, tmp_path: Path) -> None:
+    # The margins take the child's name from an HTML attribute: quotes, ampersands and markup stay text.
+    record = full_record()
+    record["child"]["family_name"] = 'O\'Brien & "Co" <b>bold</b>'
+    pdf = render_record_pdf(record, static_dir)
+    for page in (1, page_count(pdf)):
+        first_line = pdf_text(pdf, tmp_path, page, layout=True).splitlines()[0]
+        assert 'Amelia O\'Brien & "Co" <b>bold</b>, born 14 May 2026' in first_line
+
+
 def test_long_free_text_is_never_clipped(signed_pdf: bytes, tmp_path: Path) -> None:
     text = words(pdf_text(signed_pdf, tmp_path))
     for note in LONG_NOTES.values():
