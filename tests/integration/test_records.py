@@ -20,7 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageStat
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
@@ -34,6 +34,7 @@ from homevisit.records import (
     RecordHTML,
     StrictURLFetcher,
     URLRefused,
+    _answer_groups,
     html_to_pdf,
     render_batch,
     render_record_html,
@@ -431,6 +432,61 @@ def test_not_observed_is_marked_differently_from_no(record: dict[str, Any]) -> N
     assert '<span class="not-observed">Not observed</span>' in html
     assert "<b>No</b>" in html
     assert '<span class="not-observed">No</span>' not in html
+
+
+def answer_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return [row for section in record["sections"]
+            for row in section["rows"] + [r for item in section.get("items", []) for r in item["rows"]]]
+
+
+def test_answers_that_may_wrap_get_a_paragraph_of_their_own() -> None:
+    def row(question: str, value: str, observed: bool = True) -> dict[str, Any]:
+        return {"question": question, "value": value, "observed": observed}
+
+    rows = [row("Did you see the child?", "Yes"), row("Was an interpreter used?", "Not observed", False),
+            row("What did you see?", "A long answer that runs well past the width of one line of the record, "
+                                     "with more words after that so that it must wrap."),
+            row("Name", "W" * 56), row("Name", "W" * 40), row("Notes", "x" * 300), row("Sex", "Female")]
+    assert _answer_groups(rows) == [
+        ("list", [("run", rows[0:2]), ("row", rows[2]), ("row", rows[3]), ("run", [rows[4]])]),
+        ("long", rows[5]),
+        ("list", [("run", [rows[6]])]),
+    ]
+
+
+def test_answers_run_together_are_each_on_one_line_of_the_page(signed_pdf: bytes, record: dict[str, Any],
+                                                                tmp_path: Path) -> None:
+    lines = {words(line) for line in pdf_text(signed_pdf, tmp_path, layout=True).splitlines()}
+    in_runs = [row for kind, group in _answer_groups(answer_rows(record)) if kind == "list"
+               for segment, content in group if segment == "run" for row in content]
+    assert len(in_runs) > 100
+    for row in in_runs:
+        line = words(f"{row['question']} {row['value']}")
+        assert any(line in printed for printed in lines), line
+
+
+def test_a_run_of_answers_prints_like_a_paragraph_per_answer(record: dict[str, Any], static_dir: Path,
+                                                              tmp_path: Path) -> None:
+    html = render_record_html(record)
+    assert 'class="qa-run"' in html
+
+    def one_per_answer(match: re.Match[str]) -> str:
+        return "".join(f'<p class="qa">{line}</p>' for line in match.group(1).split("\n"))
+
+    separate = re.sub(r'<p class="qa-run">(.*?)</p>', one_per_answer, html, flags=re.S)
+    assert 'class="qa-run"' not in separate
+    pages = []
+    for name, source in (("runs", html), ("separate", separate)):
+        (tmp_path / f"{name}.pdf").write_bytes(html_to_pdf(source, static_dir))
+        subprocess.run(["pdftoppm", "-r", "40", "-gray", "-png", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
+                       check=True)
+        pages.append(sorted(tmp_path.glob(f"{name}-*.png")))
+    assert len(pages[0]) == len(pages[1])
+    for runs_page, separate_page in zip(*pages, strict=True):
+        a, b = (Image.open(path).convert("L") for path in (runs_page, separate_page))
+        difference = ImageChops.difference(a, b)
+        # The same lines in the same places (identical pixels here; a little room for anti-aliasing).
+        assert ImageStat.Stat(difference).mean[0] < 0.1, runs_page.name
 
 
 def test_every_page_has_the_marking_top_and_bottom_and_page_n_of_m(signed_pdf: bytes, tmp_path: Path) -> None:
