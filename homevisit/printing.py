@@ -212,11 +212,12 @@ def _bundle_index(db: Any, settings: dict[str, Any], job: dict[str, Any],
 
 
 def _selection_words(db: Any, filters: dict[str, Any]) -> str:
-    """The batch's filters as a supervisor chose them, in words for the index."""
+    """The batch's filters as a supervisor chose them, in words for the index: "Visits to Ivy Holt made by
+    Sam Hill from 1 July 2026 to 30 September 2026"."""
     parts = []
     if filters.get("child_id"):
         child = store.query_one(db, "SELECT given_name, family_name FROM children WHERE id = ?", (filters["child_id"],))
-        parts.append(f"visits to {child['given_name']} {child['family_name']}" if child else "visits to one child")
+        parts.append(f"to {child['given_name']} {child['family_name']}" if child else "to one child")
     if filters.get("practitioner_id"):
         person = store.query_one(db, "SELECT name FROM users WHERE id = ?", (filters["practitioner_id"],))
         parts.append(f"made by {person['name'] if person else 'one practitioner'}")
@@ -224,8 +225,7 @@ def _selection_words(db: Any, filters: dict[str, Any]) -> str:
         parts.append(f"from {date_words(filters['date_from'])}")
     if filters.get("date_to"):
         parts.append(f"to {date_words(filters['date_to'])}")
-    words = "signed visit records " + " ".join(parts) if parts else "every signed visit record of the team"
-    return words[:1].upper() + words[1:]
+    return "Visits " + " ".join(parts) if parts else "Every signed visit record of the team"
 
 
 STALLED_AFTER = timedelta(minutes=10)

@@ -1,0 +1,67 @@
+"""A supervisor on a tablet prints one child's signed records as one PDF that opens with an index of them."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import pypdf
+import pytest
+from playwright.sync_api import expect
+
+from helpers import PASSWORD, TABLET, drawn_signature_png, full_visit, make_child
+from homevisit import auth, store
+
+
+def signed_visit(client, token, child, visited_at):
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    body = full_visit(child["id"], visited_at=visited_at)
+    assert client.put(f"/api/v1/visits/{body['id']}", data=json.dumps(body), headers=headers).status_code == 201
+    png = "data:image/png;base64," + base64.b64encode(drawn_signature_png()).decode()
+    response = client.post(f"/api/v1/visits/{body['id']}/signature", headers=headers,
+                           json={"signature_png": png, "declaration_accepted": True})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return body["id"], response.get_json()["record_sha256"]
+
+
+@pytest.mark.browser
+def test_a_supervisor_prints_one_childs_records_with_an_index(signing_app, db, users, live_server, page_at,
+                                                              check_page):
+    ivy = make_child(db, users["practitioner"], given_name="Ivy", family_name="Holt")
+    other = make_child(db, users["practitioner"], given_name="Otto", family_name="Lane")
+    token = auth.create_token(db, users["practitioner"]["id"])
+    client = signing_app.test_client()
+    ivys = [signed_visit(client, token, ivy, f"2026-0{month}-10T10:00:00+00:00") for month in (7, 8, 9)]
+    signed_visit(client, token, other, "2026-08-11T10:00:00+00:00")
+
+    page = page_at(*TABLET)
+    page.goto(live_server + "/sign-in")
+    page.get_by_label("Email address").fill(users["supervisor"]["email"])
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Print records").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Print visit records")
+    check_page(page, "print-all")
+    page.get_by_label("Child").select_option(label="Holt, Ivy")
+    page.get_by_role("button", name="Find records").click()
+    expect(page.get_by_role("heading", name="3 signed records")).to_be_visible()
+    check_page(page, "print-one-child")
+    page.get_by_label("One PDF to print").check()
+    page.get_by_role("button", name="Prepare the records").click()
+    expect(page.get_by_text("All 3 records are ready.")).to_be_visible(timeout=30_000)
+    check_page(page, "print-ready")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download the PDF").click()
+    with open(download_info.value.path(), "rb") as fh:
+        reader = pypdf.PdfReader(io.BytesIO(fh.read()))
+    index = " ".join(reader.pages[0].extract_text().split())
+    assert "Visit records printed together" in index and "Chosen Visits to Ivy Holt" in index
+    assert "Otto" not in index
+    for visit_id, digest in ivys:
+        assert f"Record {visit_id}" in index and f"SHA-256 {digest}" in index
+    stored = [store.query_one(db, "SELECT filename FROM records WHERE visit_id = ?", (v,))["filename"] for v, _ in ivys]
+    record_pages = sum(len(pypdf.PdfReader(f"{signing_app.config['RECORDS_DIR']}/{name}").pages) for name in stored)
+    assert len(reader.pages) == 1 + record_pages
+    check_page.assert_clean()
