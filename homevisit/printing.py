@@ -121,8 +121,7 @@ def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -
             writer.append(PdfReader(io.BytesIO(_bundle_index(db, settings, job, readers))),
                           outline_item="Index of the records in this bundle", import_outline=False)
             for number, (row, reader) in enumerate(readers, start=1):  # a bookmark per record, its sections inside
-                writer.append(reader, outline_item=f"{number}. {row['given_name']} {row['family_name']}, "
-                                                   f"{date_words(row['visited_at'])}")
+                writer.append(reader, outline_item=f"{number}. {_child_name(row)}, {date_words(row['visited_at'])}")
             _mark_as_bundle(writer, job, len(readers))
             writer.write(buffer)
         filename = f"{job_id}.{job['kind']}"
@@ -160,6 +159,15 @@ def _zip_name(row: dict[str, Any]) -> str:
 
 
 COPY_WORDS = {"signed": "Signed by the visitor", "countersigned": "Signed by the visitor and countersigned"}
+
+
+def _child_name(row: dict[str, Any]) -> str:
+    return f"{row['given_name']} {row['family_name']}"
+
+
+def _copy_words(row: dict[str, Any]) -> str:
+    return COPY_WORDS.get(row["record_kind"], row["record_kind"])
+
 INDEX_COLUMNS = ("file", "child", "visited_at", "visitor", "signatures", "visit_id", "sha256")
 
 
@@ -172,8 +180,8 @@ def _index_csv(rows: list[dict[str, Any]]) -> bytes:
     writer.writerow(INDEX_COLUMNS)
     for row in rows:
         writer.writerow([csv_cell(v) for v in (
-            _zip_name(row), f"{row['given_name']} {row['family_name']}", row["visited_at"], row["visitor_name"],
-            COPY_WORDS.get(row["record_kind"], row["record_kind"]), row["visit_id"], row["sha256"])])
+            _zip_name(row), _child_name(row), row["visited_at"], row["visitor_name"], _copy_words(row),
+            row["visit_id"], row["sha256"])])
     return out.getvalue().encode("utf-8")
 
 
@@ -198,9 +206,9 @@ def _bundle_index(db: Any, settings: dict[str, Any], job: dict[str, Any],
     for _attempt in range(4):
         start, entries = index_pages + 1, []
         for row, reader in readers:
-            entries.append({"child_name": f"{row['given_name']} {row['family_name']}",
+            entries.append({"child_name": _child_name(row),
                             "visited_at_words": datetime_words(row["visited_at"]), "visitor_name": row["visitor_name"],
-                            "copy_words": COPY_WORDS.get(row["record_kind"], row["record_kind"]),
+                            "copy_words": _copy_words(row),
                             "visit_id": row["visit_id"], "sha256": row["sha256"], "start_page": start})
             start += len(reader.pages)
         index = records.render_bundle_index({**bundle, "entries": entries, "total_pages": start - 1})

@@ -500,9 +500,10 @@ def render_batch(
         return
     workers = max(1, min(workers or os.cpu_count() or 1, total))
     method = start_method or ("fork" if os.name == "posix" else "spawn")
-    _environment()  # warm the parent so forked workers share the parsed templates and stylesheets
+    _environment()  # warm the parent so forked workers share the parsed templates, stylesheets and widths
     _stylesheet()
     _ua_stylesheet()
+    _glyph_widths()
     done = 0
     with ProcessPoolExecutor(
         max_workers=workers,

@@ -123,3 +123,18 @@ def drawn_signature_png() -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def submit_and_sign(client: Any, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    """PUT a visit through the API and sign it with a drawn signature; returns the signature response's JSON."""
+    import base64
+    import json
+
+    response = client.put(f"/api/v1/visits/{body['id']}", data=json.dumps(body),
+                          headers={**headers, "Content-Type": "application/json"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    png = "data:image/png;base64," + base64.b64encode(drawn_signature_png()).decode()
+    response = client.post(f"/api/v1/visits/{body['id']}/signature", headers=headers,
+                           json={"signature_png": png, "declaration_accepted": True})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import io
-import json
 
 import pypdf
 import pytest
 from playwright.sync_api import expect
 
-from helpers import PASSWORD, TABLET, drawn_signature_png, full_visit, make_child
+from helpers import PASSWORD, TABLET, full_visit, make_child, submit_and_sign
 from homevisit import auth, store
 
 
 def signed_visit(client, token, child, visited_at):
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     body = full_visit(child["id"], visited_at=visited_at)
-    assert client.put(f"/api/v1/visits/{body['id']}", data=json.dumps(body), headers=headers).status_code == 201
-    png = "data:image/png;base64," + base64.b64encode(drawn_signature_png()).decode()
-    response = client.post(f"/api/v1/visits/{body['id']}/signature", headers=headers,
-                           json={"signature_png": png, "declaration_accepted": True})
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return body["id"], response.get_json()["record_sha256"]
+    return body["id"], submit_and_sign(client, {"Authorization": f"Bearer {token}"}, body)["record_sha256"]
 
 
 @pytest.mark.browser

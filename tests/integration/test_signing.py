@@ -13,7 +13,7 @@ import subprocess
 import pypdf
 import pytest
 
-from helpers import csrf_from, drawn_signature_png, full_visit, make_child, parse
+from helpers import csrf_from, drawn_signature_png, full_visit, make_child, parse, submit_and_sign
 from homevisit import store
 
 
@@ -29,14 +29,8 @@ def put(client, headers, body):
 
 def signed_visit(app, token_for, child, **overrides):
     headers = token_for()
-    client = app.test_client()
     body = full_visit(child["id"], observed_verbatim="Isla was in a clean cot; mother warm and attentive.", **overrides)
-    assert put(client, headers, body).status_code == 201
-    png = "data:image/png;base64," + base64.b64encode(drawn_signature_png()).decode()
-    response = client.post(f"/api/v1/visits/{body['id']}/signature", headers=headers,
-                           json={"signature_png": png, "declaration_accepted": True})
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return body, response.get_json(), headers
+    return body, submit_and_sign(app.test_client(), headers, body), headers
 
 
 def pdftotext(data: bytes) -> str:
