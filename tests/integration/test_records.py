@@ -621,6 +621,25 @@ def test_pdfa_3b_identification_in_xmp_survives_signing(unsigned_pdf: bytes, sig
         assert "/OutputIntents" in root
 
 
+def test_every_stream_is_compressed_and_reads_back_and_the_file_has_its_identifier(unsigned_pdf: bytes) -> None:
+    # records compresses each stream itself (once, not once per serialisation as pydyf does): every stream
+    # must still carry a filter whose decoded bytes a reader gets back, with the right length.
+    reader = pypdf.PdfReader(io.BytesIO(unsigned_pdf), strict=True)
+    streams = 0
+    for number in range(1, int(reader.trailer["/Size"])):
+        obj = reader.get_object(number)
+        if not isinstance(obj, pypdf.generic.StreamObject):
+            continue
+        streams += 1
+        assert obj.get("/Filter") in ("/FlateDecode", "/DCTDecode"), (number, obj)
+        assert obj.get_data(), number  # strict reading: the /Length and the compressed bytes agree
+    assert streams >= 20  # pages, fonts and their widths, the chart, the signature, the ICC profile, the JSON
+    page = reader.pages[0].get_contents()
+    assert page is not None and b" Tf" in page.get_data() and b"TJ" in page.get_data()
+    file_id = reader.trailer["/ID"]
+    assert len(file_id) == 2 and all(re.fullmatch(r"[0-9a-f]{32}", str(part)) for part in file_id)  # PDF/A needs it
+
+
 def test_visit_json_is_embedded_as_the_source_data(signed_pdf: bytes, record: dict[str, Any]) -> None:
     reader = pypdf.PdfReader(io.BytesIO(signed_pdf))
     name = f"visit-{RECORD_ID}.json"
