@@ -138,3 +138,17 @@ def submit_and_sign(client: Any, headers: dict[str, str], body: dict[str, Any]) 
                            json={"signature_png": png, "declaration_accepted": True})
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.get_json()
+
+
+def fill_sign_in(page: Any, email: str) -> None:
+    """In a browser on the sign-in page: type the email address and the test password, and sign in."""
+    page.get_by_label("Email address", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_load_state("load")
+
+
+def sign_in_browser(page: Any, base: str, email: str, next_url: str = "") -> None:
+    """In a browser: open the sign-in page (to go on to ``next_url``) and sign in."""
+    page.goto(f"{base}/sign-in" + (f"?next={next_url}" if next_url else ""))
+    fill_sign_in(page, email)

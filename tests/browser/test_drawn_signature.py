@@ -8,7 +8,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from helpers import PASSWORD, TABLET, full_visit, make_child
+from helpers import TABLET, full_visit, make_child, sign_in_browser
 from homevisit import auth, store
 
 
@@ -23,10 +23,7 @@ def test_draw_sign_and_download_the_record(signing_app, db, users, live_server, 
     assert response.status_code == 201
 
     page = page_at(*TABLET)
-    page.goto(live_server + "/sign-in")
-    page.get_by_label("Email address").fill(users["practitioner"]["email"])
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_browser(page, live_server, users["practitioner"]["email"])
     page.goto(f"{live_server}/visits/{body['id']}")
     check_page(page, "visit-before-signing")
     page.get_by_role("link", name="Sign the visit record").click()

@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from helpers import PASSWORD, PHONE, TABLET, full_visit, make_child, make_user
+from helpers import PHONE, TABLET, fill_sign_in, full_visit, make_child, make_user, sign_in_browser
 from homevisit import auth, signatures, store
 from homevisit.signing import init_signing
 
@@ -62,17 +62,9 @@ def banner(page: Page) -> Any:
     return page.locator("#offline-status .govuk-notification-banner__heading")
 
 
-def sign_in(page: Page, base: str, email: str, next_url: str = "/offline/") -> None:
-    page.goto(f"{base}/sign-in?next={next_url}")
-    page.get_by_label("Email address", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_load_state("load")
-
-
 def get_ready(page: Page, base: str, email: str, checks: Any) -> None:
     """Sign in with signal, choose the offline passcode, and wait for the service worker to take over."""
-    sign_in(page, base, email)
+    sign_in_browser(page, base, email, "/offline/")
     heading(page, "Get this tablet ready for visits without signal")
     checks(page, "offline-setup")
     page.get_by_label("Offline passcode", exact=True).fill(PASSCODE)
@@ -341,9 +333,7 @@ def test_a_session_that_ends_while_sending_loses_nothing(
 
     page.unroute_all()
     page.get_by_role("link", name="sign in again to send them").click()
-    page.get_by_label("Email address", exact=True).fill("hv@a.example")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    fill_sign_in(page, "hv@a.example")
     heading(page, "Visits without signal")
     wait_all_sent(page)
     stored = visits_in_db(db)
@@ -389,7 +379,7 @@ def test_another_practitioner_on_the_same_tablet_cannot_read_or_lose_the_queue(
     context.set_offline(False)
 
     # Hana signs in again: her visit is still there and is sent
-    sign_in(page, live_server, "hv@a.example")
+    sign_in_browser(page, live_server, "hv@a.example", "/offline/")
     heading(page, "Visits without signal")
     wait_all_sent(page)
     assert [v["observed_verbatim"] for v in visits_in_db(db)] == [sentinel]

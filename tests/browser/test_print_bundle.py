@@ -8,7 +8,7 @@ import pypdf
 import pytest
 from playwright.sync_api import expect
 
-from helpers import PASSWORD, TABLET, full_visit, make_child, submit_and_sign
+from helpers import TABLET, full_visit, make_child, sign_in_browser, submit_and_sign
 from homevisit import auth, store
 
 
@@ -28,10 +28,7 @@ def test_a_supervisor_prints_one_childs_records_with_an_index(signing_app, db, u
     signed_visit(client, token, other, "2026-08-11T10:00:00+00:00")
 
     page = page_at(*TABLET)
-    page.goto(live_server + "/sign-in")
-    page.get_by_label("Email address").fill(users["supervisor"]["email"])
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_browser(page, live_server, users["supervisor"]["email"])
     page.get_by_role("link", name="Print records").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Print visit records")
     check_page(page, "print-all")

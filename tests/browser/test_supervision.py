@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from helpers import PASSWORD, TABLET, full_visit, make_child
+from helpers import TABLET, fill_sign_in, full_visit, make_child
 from homevisit import actions, auth, store
 
 
@@ -30,9 +30,7 @@ def test_supervisor_sees_overdue_and_countersigns_a_not_done(app, db, users, liv
     page = page_at(*TABLET)
     page.goto(live_server + "/sign-in")
     check_page(page, "sign-in")
-    page.get_by_label("Email address").fill(users["supervisor"]["email"])
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    fill_sign_in(page, users["supervisor"]["email"])
     page.get_by_role("link", name="Supervision").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Supervision: your team")
     check_page(page, "dashboard")

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from helpers import PASSWORD, PHONE, TABLET, make_child
+from helpers import PHONE, TABLET, fill_sign_in, make_child
 from homevisit import auth, store
 
 pytestmark = pytest.mark.browser
@@ -90,9 +90,7 @@ def sign_in(page: Page, base: str, email: str, checks: Any, name: str = "sign-in
         page.goto(base + "/sign-in")
     heading(page, "Sign in")
     checks(page, name)
-    page.get_by_label("Email address", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    press(page, "Sign in")
+    fill_sign_in(page, email)
 
 
 def expire_sessions(db: Any) -> None:
