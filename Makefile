@@ -44,12 +44,13 @@ static/vendor/.built: package.json static/scss/govuk.scss
 	cp node_modules/axe-core/axe.min.js static/vendor/axe-core/
 	touch $@
 
-# A demo instance (team, users, children with months of visits) when none exists.
+# A demo instance (signing key, team, users, children with months of visits, the earlier ones signed)
+# when none exists.
 demo: setup
 	@mkdir -p "$(HOMEVISIT_INSTANCE_PATH)"
 	$(VENV)/bin/flask --app app init-db
-	$(VENV)/bin/flask --app app seed-demo --if-empty
 	@[ -f "$(HOMEVISIT_INSTANCE_PATH)/signing/signing.p12" ] || $(VENV)/bin/flask --app app init-signing
+	$(VENV)/bin/flask --app app seed-demo --if-empty
 
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"

@@ -68,7 +68,8 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has users")
     def seed_demo(if_empty: bool) -> None:
-        """Create a demo team, its users (passwords printed once) and children with months of visits."""
+        """Create a demo team, its users (passwords printed once) and children with months of visits, the earlier
+        ones signed (with a signing key in place)."""
         from homevisit import demo
 
         db = _db()
@@ -77,6 +78,8 @@ def register(app: Flask) -> None:
             click.echo("Demo data already present: nothing to do.")
             return
         for line in demo.seed(db, current_app.config["ORGANISATION_NAME"]):
+            click.echo(line)
+        for line in demo.sign_past_visits(db, current_app.config, current_app.static_folder or "static"):
             click.echo(line)
 
     @app.cli.command("check-rules")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import math
+import os
 import secrets
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from homevisit import auth, children, store, visits
+from homevisit import auth, children, store, visit_records, visits
 
 LONDON = ZoneInfo("Europe/London")
 TEAM = "Demo Locality Team"
@@ -93,3 +96,46 @@ def seed(db: Any, organisation: str, *, today: date | None = None) -> list[str]:
 def _milestones(age_days: int) -> dict[str, Any]:
     months = age_days / 30.4
     return {"head_control": months >= 3, "rolls": months >= 5, "sits_unsupported": months >= 7}
+
+
+def sign_past_visits(db: Any, config: dict[str, Any], static_dir: str) -> list[str]:
+    """Sign every demo visit but each child's latest, as its visitor would have, so that the demo has signed
+    records to open, print and check; each child's latest visit is left for its visitor to sign.
+
+    The records are rendered and signed in parallel (``visit_records.sign_visits``). Returns lines to print.
+    """
+    if not os.path.isdir(config["SIGNING_DIR"]):
+        return ["No signing key yet ('flask --app app init-signing'): the demo visits are left unsigned."]
+    rows = store.query(db, """SELECT v.id, v.visitor_id, v.child_id FROM visits v
+                              WHERE v.status = 'submitted' AND v.addendum_of IS NULL
+                              AND v.visited_at < (SELECT MAX(w.visited_at) FROM visits w
+                                                  WHERE w.child_id = v.child_id AND w.status != 'draft')
+                              ORDER BY v.visited_at""")
+    requests = []
+    for row in rows:
+        user = auth.get_user(db, row["visitor_id"])
+        assert user is not None
+        requests.append((row["id"], user, demo_signature_png(user["name"])))
+    signed = visit_records.sign_visits(db, requests, config=config, static_dir=static_dir)
+    return [f"Signed {len(signed)} earlier demo visits as their visitors (each child's latest is left to sign)."]
+
+
+def demo_signature_png(name: str) -> bytes:
+    """A drawn-looking signature for a demo person: a pen stroke that loops once for each letter of the name."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (600, 180), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    letters = [c for c in name if c.isalpha()][:14] or ["x"]
+    points = []
+    for i, letter in enumerate(letters):
+        height = 40 + (ord(letter.lower()) - 96) % 7 * 8
+        for step in range(12):
+            t = step / 12
+            x = 40 + (i + t) * 520 / len(letters)
+            points.append((x, 110 - height * math.sin(math.pi * t) ** 2))
+    pen.line(points, fill=(11, 12, 12, 255), width=4, joint="curve")
+    pen.line([(50, 150), (540, 144)], fill=(11, 12, 12, 255), width=2)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -102,12 +103,57 @@ def _write_once(directory: str, name: str, data: bytes) -> Path:
     return target
 
 
+@dataclass
+class _Prepared:
+    """A visit checked and ready to sign: the record to render, and what storing it needs."""
+
+    visit: dict[str, Any]
+    user: dict[str, Any]
+    record: dict[str, Any]
+    png: bytes
+    signed_at: datetime
+
+
 def sign_visit(db: Any, visit_id: str, user: dict[str, Any], signature_data: Any, declaration_accepted: Any, *,
                config: dict[str, Any], static_dir: str) -> dict[str, Any]:
     """Sign a submitted visit as its visitor: check the drawn signature, render and sign the record, store it once.
 
     Returns ``{"record_sha256", "signed_at", "replayed"}``. Raises SignError with a message that says what to do.
     """
+    prepared = _prepare(db, visit_id, user, signature_data, declaration_accepted, config)
+    if not isinstance(prepared, _Prepared):
+        return prepared
+    pdf = records.render_signed_record(prepared.record, static_dir, load_signer(config))
+    return _store_signed(db, prepared, pdf, config)
+
+
+def sign_visits(db: Any, requests: list[tuple[str, dict[str, Any], bytes]], *, config: dict[str, Any],
+                static_dir: str, progress: records.ProgressCallback | None = None) -> dict[str, dict[str, Any]]:
+    """Sign several submitted visits, each as its visitor with their drawn signature: ``(visit_id, user, png)``.
+
+    Each visit is checked as :func:`sign_visit` checks it (a SignError names the first that cannot be signed,
+    before anything is rendered); the records are rendered and signed in parallel on all cores, and each is
+    stored as soon as it is ready. Returns each visit's ``{"record_sha256", "signed_at", "replayed"}`` by id.
+    """
+    results: dict[str, dict[str, Any]] = {}
+    pending: dict[str, _Prepared] = {}
+    for visit_id, user, png in requests:
+        prepared = _prepare(db, visit_id, user, png, True, config)
+        if isinstance(prepared, _Prepared):
+            pending[visit_id] = prepared
+        else:
+            results[visit_id] = prepared
+    if pending:
+        batch = records.render_batch([p.record for p in pending.values()], static_dir, load_signer(config),
+                                     progress=progress)
+        for record_id, pdf in batch:
+            results[record_id] = _store_signed(db, pending[record_id], pdf, config)
+    return results
+
+
+def _prepare(db: Any, visit_id: str, user: dict[str, Any], signature_data: Any, declaration_accepted: Any,
+             config: dict[str, Any]) -> _Prepared | dict[str, Any]:
+    """Check that ``user`` may sign the visit now and build its record; a visit they signed already is a replay."""
     try:
         visit = visits_mod.load_visit(db, visit_id, user)
     except visits_mod.NotFound:
@@ -131,7 +177,13 @@ def sign_visit(db: Any, visit_id: str, user: dict[str, Any], signature_data: Any
     signed_at = _now()
     record = build_record(db, visit, child, organisation=config["ORGANISATION_NAME"],
                           service_name=config["SERVICE_NAME"], signer=user, signed_at=signed_at, signature_png=png)
-    pdf = records.render_signed_record(record, static_dir, load_signer(config))
+    return _Prepared(visit=visit, user=user, record=record, png=png, signed_at=signed_at)
+
+
+def _store_signed(db: Any, prepared: _Prepared, pdf: bytes, config: dict[str, Any]) -> dict[str, Any]:
+    """Store the signed record once and mark the visit signed, unless someone signed it meanwhile."""
+    visit, user, signed_at = prepared.visit, prepared.user, prepared.signed_at
+    visit_id = visit["id"]
     digest = hashlib.sha256(pdf).hexdigest()
     filename = f"{visit_id}.pdf"
     with store.write(db):
@@ -148,7 +200,8 @@ def sign_visit(db: Any, visit_id: str, user: dict[str, Any], signature_data: Any
                                                     "signed_by": user["id"], "record_sha256": digest,
                                                     "updated_at": signed_at.isoformat(timespec="seconds")})
         audit.record(db, action="sign", object_type="visit", object_id=visit_id, child_id=visit["child_id"], user=user,
-                     detail={"record_sha256": digest, "signature_png_sha256": hashlib.sha256(png).hexdigest()})
+                     detail={"record_sha256": digest,
+                             "signature_png_sha256": hashlib.sha256(prepared.png).hexdigest()})
     return {"record_sha256": digest, "signed_at": signed_at.isoformat(timespec="seconds"), "replayed": False}
 
 

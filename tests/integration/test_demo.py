@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from helpers import Browser
-from homevisit import audit, store
+from homevisit import audit, signing, store, visit_records
 
 
 def test_seed_demo_makes_a_team_people_can_sign_in_to_and_runs_once(app, db):
@@ -33,3 +33,31 @@ def test_seed_demo_makes_a_team_people_can_sign_in_to_and_runs_once(app, db):
     assert "Sign out" in page
     names = [r["given_name"] for r in store.query(db, "SELECT given_name FROM children")]
     assert any(name in page for name in names)  # the practitioner's demo caseload is there
+
+
+def test_with_a_signing_key_the_demo_has_signed_records_and_a_visit_left_to_sign_per_child(signing_app, db):
+    result = signing_app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"Signed \d+ earlier demo visits", result.output), result.output
+    trusted = signing.trusted_certificates(signing_app.config["SIGNING_DIR"])
+    for child in store.query(db, "SELECT id FROM children"):
+        visits = store.query(db, "SELECT id, status, visitor_id, signed_by FROM visits WHERE child_id = ? "
+                                 "ORDER BY visited_at", (child["id"],))
+        if not visits:
+            continue
+        assert visits[-1]["status"] == "submitted"  # the latest is left for its visitor to sign
+        for visit in visits[:-1]:
+            assert visit["status"] == "signed" and visit["signed_by"] == visit["visitor_id"]
+            stored = store.query_one(db, "SELECT filename, sha256 FROM records WHERE visit_id = ?", (visit["id"],))
+            pdf = visit_records.read_record_file(signing_app.config, stored["filename"], stored["sha256"])
+            report = visit_records.verify_record(db, pdf, config=signing_app.config)
+            assert report["intact"] and report["matches_stored_copy"]
+            assert signing.verify_pdf(pdf, trusted)["intact"]
+    assert store.query_one(db, "SELECT COUNT(*) AS n FROM visits WHERE status = 'signed'")["n"] >= 4
+    assert audit.verify_chain(db)["ok"]
+
+
+def test_without_a_signing_key_the_demo_says_its_visits_are_left_unsigned(app, db):
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0 and "left unsigned" in result.output
+    assert store.query_one(db, "SELECT COUNT(*) AS n FROM visits WHERE status = 'signed'")["n"] == 0

@@ -14,7 +14,7 @@ import pypdf
 import pytest
 
 from helpers import csrf_from, drawn_signature_png, full_visit, make_child, parse, submit_and_sign
-from homevisit import store
+from homevisit import signing, store, visit_records
 
 
 @pytest.fixture
@@ -107,6 +107,50 @@ def test_only_the_visitor_signs_and_other_teams_get_404(signing_app, child, toke
                                json={"signature_png": png, "declaration_accepted": True})
         assert response.status_code == 404
     assert client.get(f"/api/v1/visits/{body['id']}/record.pdf", headers=token_for("other")).status_code == 404
+
+
+def test_several_visits_are_signed_in_parallel_each_as_its_visitor(signing_app, db, users, child, token_for):
+    # What seeds the demo's signed records: visits of two practitioners signed in one batch, each record
+    # rendered in a worker process, stored once and signed as its own visitor.
+    client = signing_app.test_client()
+    visits = []
+    for role, day in (("practitioner", "2026-09-01"), ("practitioner2", "2026-10-01"), ("practitioner", "2026-11-01")):
+        body = full_visit(child["id"], visited_at=f"{day}T10:00:00+00:00", observed_verbatim=f"Seen on {day}.")
+        assert put(client, token_for(role), body).status_code in (200, 201)
+        visits.append((body["id"], users[role], day))
+    progress = []
+    results = visit_records.sign_visits(
+        db, [(visit_id, user, drawn_signature_png()) for visit_id, user, _ in visits], config=signing_app.config,
+        static_dir=signing_app.static_folder, progress=lambda done, total, _id: progress.append((done, total)))
+    assert progress == [(1, 3), (2, 3), (3, 3)]
+    trusted = signing.trusted_certificates(signing_app.config["SIGNING_DIR"])
+    for visit_id, user, day in visits:
+        row = store.query_one(db, "SELECT status, signed_by, record_sha256 FROM visits WHERE id = ?", (visit_id,))
+        assert row["status"] == "signed" and row["signed_by"] == user["id"]
+        assert row["record_sha256"] == results[visit_id]["record_sha256"] and not results[visit_id]["replayed"]
+        stored = store.query_one(db, "SELECT filename, sha256 FROM records WHERE visit_id = ?", (visit_id,))
+        pdf = visit_records.read_record_file(signing_app.config, stored["filename"], stored["sha256"])
+        assert signing.verify_pdf(pdf, trusted)["intact"]
+        text = " ".join(pdftotext(pdf).split())
+        assert f"Seen on {day}." in text and user["name"] in text
+    again = visit_records.sign_visits(db, [(visit_id, user, drawn_signature_png()) for visit_id, user, _ in visits],
+                                      config=signing_app.config, static_dir=signing_app.static_folder)
+    assert all(result["replayed"] for result in again.values())
+    assert store.query_one(db, "SELECT COUNT(*) AS n FROM records")["n"] == 3
+
+
+def test_a_batch_with_a_visit_its_signer_may_not_sign_signs_none(signing_app, db, users, child, token_for):
+    client = signing_app.test_client()
+    mine, theirs = full_visit(child["id"]), full_visit(child["id"], visited_at="2026-10-01T10:00:00+00:00")
+    put(client, token_for("practitioner"), mine)
+    put(client, token_for("practitioner2"), theirs)
+    me = users["practitioner"]
+    with pytest.raises(visit_records.SignError) as refused:
+        visit_records.sign_visits(db, [(mine["id"], me, drawn_signature_png()), (theirs["id"], me, drawn_signature_png())],
+                                  config=signing_app.config, static_dir=signing_app.static_folder)
+    assert refused.value.status == 403 and "Only the practitioner who recorded the visit" in refused.value.message
+    assert store.query_one(db, "SELECT COUNT(*) AS n FROM records")["n"] == 0
+    assert store.query_one(db, "SELECT COUNT(*) AS n FROM visits WHERE status = 'signed'")["n"] == 0
 
 
 def test_sign_in_the_browser_form(signing_app, db, child, token_for, signed_in):
