@@ -134,6 +134,7 @@ def sign_visits(db: Any, requests: list[tuple[str, dict[str, Any], bytes]], *, c
     Each visit is checked as :func:`sign_visit` checks it (a SignError names the first that cannot be signed,
     before anything is rendered); the records are rendered and signed in parallel on all cores, and each is
     stored as soon as it is ready. Returns each visit's ``{"record_sha256", "signed_at", "replayed"}`` by id.
+    It starts worker processes, so it is for commands (the demo's seeding), not for a web request.
     """
     results: dict[str, dict[str, Any]] = {}
     pending: dict[str, _Prepared] = {}
