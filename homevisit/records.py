@@ -356,12 +356,18 @@ STREAM_COMPRESSION_LEVEL = 6
 
 
 def _finish_pdf(_document: Any, pdf: pydyf.PDF) -> None:
-    """Put right two things in WeasyPrint's PDF before it is written (WeasyPrint's ``finisher`` hook)."""
+    """Put right three things in WeasyPrint's PDF before it is written (WeasyPrint's ``finisher`` hook)."""
     # WeasyPrint 70 lists each PDF/A-3 associated file twice in the catalogue's /AF array.
     if "AF" in pdf.catalog:
         unique = list(dict.fromkeys(pdf.catalog["AF"]))
         pdf.catalog["AF"].clear()
         pdf.catalog["AF"].extend(unique)
+    # PDF/A wants each document information entry repeated in the XMP metadata with the same value. When
+    # pyHanko signs, it writes itself as the producer in the XMP but appends itself to a producer already in
+    # the document information ("WeasyPrint 70.0; pyHanko ..."), so the two would differ in every signed
+    # record. Without the entry, pyHanko writes the same producer in both. (The XMP still names WeasyPrint
+    # until the record is signed.)
+    pdf.info.pop("Producer", None)
     _compress_streams_once(pdf)
 
 

@@ -640,6 +640,61 @@ def test_every_stream_is_compressed_and_reads_back_and_the_file_has_its_identifi
     assert len(file_id) == 2 and all(re.fullmatch(r"[0-9a-f]{32}", str(part)) for part in file_id)  # PDF/A needs it
 
 
+XMP_NAMESPACES = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "pdf": "http://ns.adobe.com/pdf/1.3/",
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+}
+INFO_IN_XMP = {  # ISO 19005-3, 6.6.2.3.1: document information entries and their XMP equivalents
+    "/Title": ("dc", "title"), "/Author": ("dc", "creator"), "/Subject": ("dc", "description"),
+    "/Keywords": ("pdf", "Keywords"), "/Creator": ("xmp", "CreatorTool"), "/Producer": ("pdf", "Producer"),
+    "/CreationDate": ("xmp", "CreateDate"), "/ModDate": ("xmp", "ModifyDate"),
+}
+
+
+def xmp_value(xmp: str, prefix: str, name: str) -> str | None:
+    """A property of the XMP packet, written as an attribute or as an element (the first item of a list)."""
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(xmp.encode("utf-8").split(b"?>", 1)[1].rsplit(b"<?xpacket", 1)[0])
+    qualified = f"{{{XMP_NAMESPACES[prefix]}}}{name}"
+    for description in root.iter(f"{{{XMP_NAMESPACES['rdf']}}}Description"):
+        if qualified in description.attrib:
+            return description.attrib[qualified]
+        element = description.find(qualified)
+        if element is not None:
+            item = element.find(".//rdf:li", XMP_NAMESPACES)
+            return (item.text if item is not None else element.text) or ""
+    return None
+
+
+def pdf_date_as_xmp(value: str) -> str:
+    """D:20261126131313+00'00' as XMP writes it: 2026-11-26T13:13:13+00:00."""
+    m = re.fullmatch(r"D:(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(Z|[+-]\d\d'?\d\d'?)?", value)
+    assert m, value
+    zone = (m.group(7) or "Z").replace("'", "")
+    zone = "+00:00" if zone == "Z" else f"{zone[:3]}:{zone[3:]}"
+    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}T{m.group(4)}:{m.group(5)}:{m.group(6)}{zone}"
+
+
+def test_document_information_agrees_with_the_xmp_metadata_after_signing_and_countersigning(
+    unsigned_pdf: bytes, signed_pdf: bytes, signer: Any
+) -> None:
+    # PDF/A: every document information entry must be in the XMP metadata with the same value. pyHanko
+    # updates both when it signs; a producer written differently in each would make the record fail PDF/A.
+    countersigned = sign_pdf(signed_pdf, signer, field_name="Supervisor", name="Sam Okafor", reason="Countersigned")
+    for label, pdf in (("unsigned", unsigned_pdf), ("signed", signed_pdf), ("countersigned", countersigned)):
+        reader = pypdf.PdfReader(io.BytesIO(pdf))
+        xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+        assert xmp_value(xmp, "dc", "title") == "Home visit record: Amelia Carter-Hughes, 26 November 2026 at 14:30"
+        info = reader.trailer["/Info"].get_object() if "/Info" in reader.trailer else {}
+        for key, value in info.items():
+            if key in INFO_IN_XMP:
+                expected = pdf_date_as_xmp(str(value)) if key.endswith("Date") else str(value)
+                assert xmp_value(xmp, *INFO_IN_XMP[key]) == expected, (label, key, str(value))
+
+
 def test_visit_json_is_embedded_as_the_source_data(signed_pdf: bytes, record: dict[str, Any]) -> None:
     reader = pypdf.PdfReader(io.BytesIO(signed_pdf))
     name = f"visit-{RECORD_ID}.json"
