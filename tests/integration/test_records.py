@@ -695,6 +695,54 @@ def test_document_information_agrees_with_the_xmp_metadata_after_signing_and_cou
                 assert xmp_value(xmp, *INFO_IN_XMP[key]) == expected, (label, key, str(value))
 
 
+def fonts_used(resources: Any, found: dict[int, Any]) -> dict[int, Any]:
+    """Every font dictionary reachable from a resource dictionary, through form XObjects and patterns too."""
+    if not resources:
+        return found
+    resources = resources.get_object()
+    for ref in (resources.get("/Font") or {}).values():
+        found[ref.idnum] = ref.get_object()
+    for kind in ("/XObject", "/Pattern"):
+        for ref in (resources.get(kind) or {}).values():
+            inner = ref.get_object()
+            if inner.get("/Subtype", "/Form") == "/Form":
+                fonts_used(inner.get("/Resources"), found)
+    return found
+
+
+def test_every_font_is_embedded_with_the_widths_its_font_program_has(signed_pdf: bytes) -> None:
+    # PDF/A: every font used, the chart's included, is embedded, and the widths in its font dictionary agree
+    # with the embedded font program (ISO 19005-3, 6.2.11.4.1 and 6.2.11.5).
+    from fontTools.ttLib import TTFont
+
+    reader = pypdf.PdfReader(io.BytesIO(signed_pdf))
+    fonts: dict[int, Any] = {}
+    for page in reader.pages:
+        fonts_used(page.get("/Resources"), fonts)
+    assert len(fonts) >= 3
+    for font in fonts.values():
+        assert font["/Subtype"] == "/Type0", font
+        descendant = font["/DescendantFonts"][0].get_object()
+        program = descendant["/FontDescriptor"].get_object()["/FontFile2"].get_object().get_data()
+        with TTFont(io.BytesIO(program)) as embedded:
+            order, advances = embedded.getGlyphOrder(), embedded["hmtx"]
+            scale = 1000 / embedded["head"].unitsPerEm
+            to_gid = descendant["/CIDToGIDMap"]
+            table = to_gid.get_object().get_data() if to_gid != "/Identity" else None
+            widths, items, i = {}, list(descendant["/W"]), 0
+            while i < len(items):  # [first [w1 w2 ...]] or [first last w]
+                if isinstance(items[i + 1], list):
+                    widths.update({items[i] + k: float(w) for k, w in enumerate(items[i + 1])})
+                    i += 2
+                else:
+                    widths.update({cid: float(items[i + 2]) for cid in range(items[i], items[i + 1] + 1)})
+                    i += 3
+            assert widths
+            for cid, width in widths.items():
+                gid = int.from_bytes(table[2 * cid:2 * cid + 2], "big") if table is not None else cid
+                assert abs(advances[order[gid]][0] * scale - width) <= 1, (font["/BaseFont"], cid, width)
+
+
 def test_visit_json_is_embedded_as_the_source_data(signed_pdf: bytes, record: dict[str, Any]) -> None:
     reader = pypdf.PdfReader(io.BytesIO(signed_pdf))
     name = f"visit-{RECORD_ID}.json"
