@@ -42,6 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         RULES_FILE=None,
         RECORDS_DIR=os.path.join(app.instance_path, "records"),
         SIGNING_DIR=os.path.join(app.instance_path, "signing"),
+        SIGNING_TSA_URL=None,
+        SIGNING_TSA_TIMEOUT=5,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -134,6 +134,10 @@ def register_records(app: Flask) -> None:
             click.echo(f"  signature {n} ({s['field']}): {s['signer']}, signed {s['signed_at']}, "
                        f"{'intact' if s['intact'] else 'altered'}, coverage {s['coverage']}, "
                        f"modification level {s['modification_level']}, {'trusted' if s['trusted'] else 'untrusted'}")
+            stamp = s.get("timestamp")
+            click.echo(f"    timestamp: {stamp['authority']}, {stamp['at']}, {'intact' if stamp['intact'] else 'altered'}, "
+                       f"{'trusted' if stamp['trusted'] else 'untrusted'}" if stamp else
+                       "    timestamp: none (the time is the signing server's clock)")
         click.echo(f"  changed after signing: {'yes' if report['changed_after_signing'] else 'no'}")
         click.echo(f"  matches our stored copy: {'yes, record ' + report['stored']['visit_id'] if report['matches_stored_copy'] else 'no'}")
         click.echo(f"  sha256 {report['sha256']}")

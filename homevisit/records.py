@@ -478,13 +478,15 @@ def fewer_collections() -> Iterator[None]:
                 gc.set_threshold(*_gc_state["saved"])
 
 
-def render_signed_record(record: dict[str, Any], static_dir: Path | str, signer: Any) -> bytes:
-    """Render the record and sign it (PAdES) in the visitor's signature field, as stored and served."""
+def render_signed_record(record: dict[str, Any], static_dir: Path | str, signer: Any, timestamper: Any = None) -> bytes:
+    """Render the record and sign it (PAdES) in the visitor's signature field, as stored and served.
+
+    With a ``timestamper`` (``signing.HTTPTimestampAuthority``) the signature carries a trusted timestamp."""
     with fewer_collections():
-        return _render_and_sign(record, static_dir, signer)
+        return _render_and_sign(record, static_dir, signer, timestamper)
 
 
-def _render_and_sign(record: dict[str, Any], static_dir: Path | str, signer: Any) -> bytes:
+def _render_and_sign(record: dict[str, Any], static_dir: Path | str, signer: Any, timestamper: Any = None) -> bytes:
     pdf = render_record_pdf(record, static_dir)
     signature = record["signature"]
     return sign_pdf(
@@ -494,6 +496,7 @@ def _render_and_sign(record: dict[str, Any], static_dir: Path | str, signer: Any
         name=signature["name"],
         reason=f"Home visit record {record['record_id']} signed by {signature['name']}, {signature['role_words']}",
         location=record["organisation"],
+        timestamper=timestamper,
     )
 
 
@@ -501,13 +504,15 @@ def _render_and_sign(record: dict[str, Any], static_dir: Path | str, signer: Any
 _worker_state: dict[str, Any] = {}
 
 
-def _init_worker(static_dir: str, signer: Any) -> None:
+def _init_worker(static_dir: str, signer: Any, timestamper: Any) -> None:
     _worker_state["static_dir"] = static_dir
     _worker_state["signer"] = signer
+    _worker_state["timestamper"] = timestamper
 
 
 def _render_in_worker(record: dict[str, Any]) -> tuple[str, bytes]:
-    return record["record_id"], render_signed_record(record, _worker_state["static_dir"], _worker_state["signer"])
+    state = _worker_state
+    return record["record_id"], render_signed_record(record, state["static_dir"], state["signer"], state["timestamper"])
 
 
 def render_batch(
@@ -518,6 +523,7 @@ def render_batch(
     *,
     progress: ProgressCallback | None = None,
     start_method: str | None = None,
+    timestamper: Any = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Render and sign several records in parallel processes, yielding ``(record_id, pdf_bytes)`` as each finishes.
 
@@ -541,7 +547,7 @@ def render_batch(
         max_workers=workers,
         mp_context=get_context(method),
         initializer=_init_worker,
-        initargs=(str(static_dir), signer),
+        initargs=(str(static_dir), signer, timestamper),
     ) as pool:
         # Keep a bounded number in flight so a large batch does not pickle every record up front.
         queue = iter(pending_records)

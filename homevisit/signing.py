@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from asn1crypto import pem as asn1_pem
+from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,6 +36,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
 from pyhanko.sign.validation import (
     EmbeddedPdfSignature,
     SignatureCoverageLevel,
@@ -47,6 +52,8 @@ TRUSTED_DIR = "trusted"
 """Certificates of earlier (rotated) signing keys go in ``<signing dir>/trusted/*.pem``."""
 
 PRIVATE_MODE = 0o600
+
+LOGGER = logging.getLogger(__name__)
 
 
 def outside_event_loop(function: Any, *args: Any, **kwargs: Any) -> Any:
@@ -203,12 +210,15 @@ def sign_pdf(
     name: str,
     reason: str,
     location: str | None = None,
+    timestamper: TimeStamper | None = None,
 ) -> bytes:
     """Return ``pdf_bytes`` with a PAdES signature (SHA-256) appended as an incremental update.
 
     The signature goes in a new invisible field ``field_name``. Calling this again on the result with
     another field name adds a countersignature; the earlier signature still covers exactly the bytes it
-    covered before.
+    covered before. With a ``timestamper`` (see :class:`HTTPTimestampAuthority`) the signature carries an
+    RFC 3161 timestamp token (PAdES B-T), so a third party attests when it was made; if the authority cannot
+    be reached, the record is signed without one (logged), because a practitioner must be able to sign.
     """
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
@@ -218,25 +228,78 @@ def sign_pdf(
         reason=reason,
         location=location,
     )
-    try:
+
+    def attempt(stamper: TimeStamper | None) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
         if any(sig.field_name == field_name for sig in writer.prev.embedded_signatures):
             raise SigningError(f"The record already has a signature in the field {field_name!r}")
+        space = signature_space(signer, timestamped=stamper is not None)
         try:
             output = outside_event_loop(
-                signers.sign_pdf, writer, meta, signer=signer, bytes_reserved=signature_space(signer)
+                signers.sign_pdf, writer, meta, signer=signer, timestamper=stamper, bytes_reserved=space
             )
         except PyHankoSigningError as error:
             if "larger than expected" not in str(error):
                 raise
             # Our allowance was too small for this signer's signature: let pyHanko measure it instead.
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
-            output = outside_event_loop(signers.sign_pdf, writer, meta, signer=signer)
+            output = outside_event_loop(signers.sign_pdf, writer, meta, signer=signer, timestamper=stamper)
+        return bytes(output.getvalue())
+
+    try:
+        if timestamper is None:
+            return attempt(None)
+        try:
+            return attempt(timestamper)
+        except TimestampRequestError as error:
+            LOGGER.warning("Signed %s without a trusted timestamp: %s", field_name, error)
+            return attempt(None)
     except SigningError:
         raise
     except Exception as error:  # pyHanko raises many types; the caller needs one
         raise SigningError(f"Could not sign the record: {error}") from error
-    return output.getvalue()
+
+
+MAX_TIMESTAMP_REPLY_BYTES = 64 * 1024
+
+
+class HTTPTimestampAuthority(TimeStamper):
+    """An RFC 3161 time-stamping authority reached over HTTP(S) with the standard library.
+
+    A deployment names its authority in ``SIGNING_TSA_URL``; each signature then carries the authority's
+    signed statement of the time (PAdES B-T). Put the authority's root certificate in the signing folder's
+    ``trusted/`` so that checks can say the timestamp is trusted.
+    """
+
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise SigningError(f"The time-stamping authority's address must be an http(s) URL, not {url[:100]!r}")
+        super().__init__()
+        self.url = url
+        self.timeout = timeout
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        return await asyncio.to_thread(self._post, req)
+
+    def _post(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        request = urllib.request.Request(
+            self.url,
+            data=req.dump(),
+            headers={"Content-Type": "application/timestamp-query", "Accept": "application/timestamp-reply"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) only
+                kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                body = response.read(MAX_TIMESTAMP_REPLY_BYTES + 1)
+        except (OSError, ValueError) as error:  # refused, timed out, HTTP error status, bad address
+            raise TimestampRequestError(f"The time-stamping authority at {self.url} did not answer: {error}") from error
+        if kind != "application/timestamp-reply" or len(body) > MAX_TIMESTAMP_REPLY_BYTES:
+            raise TimestampRequestError(f"The time-stamping authority at {self.url} did not send a timestamp")
+        try:
+            return tsp.TimeStampResp.load(body)
+        except ValueError as error:
+            raise TimestampRequestError(f"The time-stamping authority at {self.url} sent an unreadable answer") from error
 
 
 SIGNATURE_ALLOWANCE_BYTES = 2560
@@ -244,8 +307,12 @@ SIGNATURE_ALLOWANCE_BYTES = 2560
 certificate's issuer and hash), the signature value (72 bytes for P-256, 512 for RSA-4096) and the CMS
 wrapping, with a margin."""
 
+TIMESTAMP_ALLOWANCE_BYTES = 8192
+"""Room for an RFC 3161 timestamp token: the authority's signed answer and its certificates (commonly 2-6 KB;
+a larger one is measured, see :func:`sign_pdf`)."""
 
-def signature_space(signer: signers.Signer) -> int:
+
+def signature_space(signer: signers.Signer, *, timestamped: bool = False) -> int:
     """Hex digits to set aside in the PDF for the signature container (pyHanko's ``bytes_reserved``).
 
     Left unset, pyHanko builds and signs a throwaway container on every record to measure it: half the
@@ -255,7 +322,7 @@ def signature_space(signer: signers.Signer) -> int:
     """
     certificates = [signer.signing_cert, *(signer.cert_registry or [])]
     der_bytes = sum(len(cert.dump()) for cert in certificates if cert is not None)
-    return 2 * (der_bytes + SIGNATURE_ALLOWANCE_BYTES)
+    return 2 * (der_bytes + SIGNATURE_ALLOWANCE_BYTES + (TIMESTAMP_ALLOWANCE_BYTES if timestamped else 0))
 
 
 def verify_pdf(pdf_bytes: bytes, trusted_certs: list[Any] | None = None) -> dict[str, Any]:
@@ -265,8 +332,10 @@ def verify_pdf(pdf_bytes: bytes, trusted_certs: list[Any] | None = None) -> dict
     cryptography certificates, or PEM/DER bytes. No revocation information is fetched.
 
     Returns ``{"intact", "signatures": [{"field", "signer", "signed_at", "intact", "valid", "coverage",
-    "modification_level", "trusted", "problem"}], "changed_after_signing", "summary"}``. ``intact`` is
-    true only if there is at least one signature, every signature's signed bytes are unchanged, and
+    "modification_level", "trusted", "problem", "timestamp"}], "changed_after_signing", "summary"}``, where
+    ``timestamp`` is None or ``{"at", "authority", "intact", "trusted"}`` for an RFC 3161 timestamp token.
+    ``intact`` is true only if there is at least one signature, every signature's signed bytes (and any
+    timestamp in it) are unchanged, and
     nothing but further signatures was added after the first one. Never raises for a bad file.
     """
     try:
@@ -302,13 +371,22 @@ def verify_pdf(pdf_bytes: bytes, trusted_certs: list[Any] | None = None) -> dict
         ):
             changed = True
     broken = [e for e in entries if not e["intact"]]
-    intact = not broken and not changed
+    # A timestamp token sits inside the signature's own container, outside the bytes the signature covers:
+    # one that no longer matches means the file was edited after signing, whatever the document shows.
+    forged_time = [e for e in entries if e["timestamp"] and not e["timestamp"]["intact"]]
+    intact = not broken and not changed and not forged_time
 
     if broken:
         who = ", ".join(e["signer"] or e["field"] for e in broken)
         summary = (
             f"The record has been altered since it was signed: the signature by {who} no longer "
             "matches the document. Do not rely on this copy; get the record from the system."
+        )
+    elif forged_time:
+        who = ", ".join(e["signer"] or e["field"] for e in forged_time)
+        summary = (
+            f"This file was altered after it was signed: the timestamp inside the signature by {who} no "
+            "longer matches it. Do not rely on this copy; get the record from the system."
         )
     elif changed:
         summary = (
@@ -322,6 +400,7 @@ def verify_pdf(pdf_bytes: bytes, trusted_certs: list[Any] | None = None) -> dict
         untrusted = [e for e in entries if not e["trusted"]]
         if untrusted:
             summary += " The signing certificate is not one this service trusts, so this does not show who signed it."
+        summary += _timestamp_words(entries)
     return _report(intact, entries, changed, summary)
 
 
@@ -341,6 +420,7 @@ def _check_signature(sig: EmbeddedPdfSignature, context: ValidationContext) -> d
         "modification_level": None,
         "trusted": False,
         "problem": None,
+        "timestamp": None,
     }
     try:
         entry["signer"] = _common_name(sig.signer_cert)
@@ -348,8 +428,18 @@ def _check_signature(sig: EmbeddedPdfSignature, context: ValidationContext) -> d
             status: Any = validate_pdf_timestamp(sig, validation_context=context)
             signed_at = status.timestamp
         else:
-            status = outside_event_loop(validate_pdf_signature, sig, signer_validation_context=context)
+            status = outside_event_loop(
+                validate_pdf_signature, sig, signer_validation_context=context, ts_validation_context=context
+            )
             signed_at = status.signer_reported_dt
+            stamp = status.timestamp_validity
+            if stamp is not None:
+                entry["timestamp"] = {
+                    "at": stamp.timestamp.isoformat(),
+                    "authority": _common_name(stamp.signing_cert),
+                    "intact": bool(stamp.intact and stamp.valid),
+                    "trusted": bool(stamp.trusted),
+                }
     except Exception as error:  # a signature that cannot be checked is reported, not raised
         entry["problem"] = f"The signature could not be checked: {error}"
         return entry
@@ -369,7 +459,27 @@ def _check_signature(sig: EmbeddedPdfSignature, context: ValidationContext) -> d
         entry["problem"] = "The signature itself is not valid."
     elif not status.trusted:
         entry["problem"] = "The signing certificate is not trusted by this service."
+    elif entry["timestamp"] and not entry["timestamp"]["intact"]:
+        entry["problem"] = "The timestamp in the signature does not match it: do not rely on its time."
     return entry
+
+
+def _timestamp_words(entries: list[dict[str, Any]]) -> str:
+    """What the signatures' timestamps show, for the summary (nothing for signatures without one)."""
+    words = ""
+    for entry in entries:
+        stamp = entry["timestamp"]
+        if stamp is None:
+            continue
+        if not stamp["intact"]:
+            words += f" The timestamp in the signature by {entry['signer']} does not match it: do not rely on its time."
+        elif stamp["trusted"]:
+            words += (f" {stamp['authority']}, a time-stamping authority this service trusts, attests that "
+                      f"{entry['signer']} signed no later than {stamp['at']}.")
+        else:
+            words += (f" The signature by {entry['signer']} carries a timestamp from {stamp['authority']}, which this "
+                      "service does not trust, so its time is only that authority's word.")
+    return words
 
 
 def _report(intact: bool, signatures: list[dict[str, Any]], changed: bool, summary: str) -> dict[str, Any]:

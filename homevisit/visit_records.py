@@ -123,7 +123,7 @@ def sign_visit(db: Any, visit_id: str, user: dict[str, Any], signature_data: Any
     prepared = _prepare(db, visit_id, user, signature_data, declaration_accepted, config)
     if not isinstance(prepared, _Prepared):
         return prepared
-    pdf = records.render_signed_record(prepared.record, static_dir, load_signer(config))
+    pdf = records.render_signed_record(prepared.record, static_dir, load_signer(config), load_timestamper(config))
     return _store_signed(db, prepared, pdf, config)
 
 
@@ -146,7 +146,7 @@ def sign_visits(db: Any, requests: list[tuple[str, dict[str, Any], bytes]], *, c
             results[visit_id] = prepared
     if pending:
         batch = records.render_batch([p.record for p in pending.values()], static_dir, load_signer(config),
-                                     progress=progress)
+                                     progress=progress, timestamper=load_timestamper(config))
         for record_id, pdf in batch:
             results[record_id] = _store_signed(db, pending[record_id], pdf, config)
     return results
@@ -222,7 +222,8 @@ def countersign_visit(db: Any, visit_id: str, supervisor: dict[str, Any], *, con
     signed = read_record_file(config, row["filename"], row["sha256"])
     now = _now()
     pdf = signing.sign_pdf(signed, load_signer(config), field_name=COUNTERSIGN_FIELD, name=supervisor["name"],
-                           reason=f"Countersigned by {supervisor['name']}, supervisor", location=config["ORGANISATION_NAME"])
+                           reason=f"Countersigned by {supervisor['name']}, supervisor", location=config["ORGANISATION_NAME"],
+                           timestamper=load_timestamper(config))
     digest = hashlib.sha256(pdf).hexdigest()
     filename = f"{visit_id}-countersigned.pdf"
     with store.write(db):
@@ -304,6 +305,19 @@ def load_signer(config: dict[str, Any]) -> Any:
 
 
 _signers: dict[tuple[str, Any, float], Any] = {}
+_timestampers: dict[tuple[str, float], signing.HTTPTimestampAuthority] = {}
+
+
+def load_timestamper(config: dict[str, Any]) -> signing.HTTPTimestampAuthority | None:
+    """The deployment's time-stamping authority (``SIGNING_TSA_URL``), or None where none is set up."""
+    url = config.get("SIGNING_TSA_URL")
+    if not url:
+        return None
+    key = (str(url), float(config.get("SIGNING_TSA_TIMEOUT") or 5))
+    if key not in _timestampers:  # one per address, so pyHanko's cache of the authority's certificates is kept
+        _timestampers.clear()
+        _timestampers[key] = signing.HTTPTimestampAuthority(*key)
+    return _timestampers[key]
 
 
 def _cached_signer(directory: str, passphrase: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app import create_app
-from helpers import PASSWORD, Browser, make_user  # noqa: F401 - fixtures below use them
+from helpers import PASSWORD, Browser, LocalTimestampAuthority, make_user  # noqa: F401 - fixtures below use them
 from homevisit import auth, store
 
 
@@ -49,6 +49,14 @@ def signing_keys(tmp_path_factory: Any) -> Any:
     directory = tmp_path_factory.mktemp("signing")
     signing.init_signing(directory, "Test Safeguarding Partnership", overwrite=True)
     return directory
+
+
+@pytest.fixture(scope="session")
+def tsa() -> Iterator[LocalTimestampAuthority]:
+    """A time-stamping authority answering on 127.0.0.1 (pyHanko's test authority over HTTP)."""
+    authority = LocalTimestampAuthority()
+    yield authority
+    authority.close()
 
 
 @pytest.fixture

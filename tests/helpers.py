@@ -152,3 +152,62 @@ def sign_in_browser(page: Any, base: str, email: str, next_url: str = "") -> Non
     """In a browser: open the sign-in page (to go on to ``next_url``) and sign in."""
     page.goto(f"{base}/sign-in" + (f"?next={next_url}" if next_url else ""))
     fill_sign_in(page, email)
+
+
+class LocalTimestampAuthority:
+    """An RFC 3161 time-stamping authority on 127.0.0.1 for tests: pyHanko's own test authority (RSA key,
+    certificate for time-stamping) answering over HTTP, as a deployment's authority would."""
+
+    def __init__(self) -> None:
+        import datetime as dt
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from asn1crypto import keys, tsp
+        from asn1crypto import x509 as asn1_x509
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+        from pyhanko.sign.timestamps import DummyTimeStamper
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Time-Stamping Authority")])
+        now = dt.datetime.now(dt.UTC)
+        certificate = (
+            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=365))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        self.certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
+        stamper = DummyTimeStamper(
+            tsa_cert=asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)),
+            tsa_key=keys.PrivateKeyInfo.load(key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+        )
+        self.requests = 0
+        authority = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                reply = stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+                authority.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/timestamp-reply")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/tsa"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

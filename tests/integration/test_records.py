@@ -43,6 +43,7 @@ from homevisit.records import (
 )
 from homevisit.signatures import clean_signature_png
 from homevisit.signing import (
+    HTTPTimestampAuthority,
     SigningError,
     init_signing,
     load_signer,
@@ -849,6 +850,98 @@ def test_countersignature_keeps_both_signatures_intact(signed_pdf: bytes, signer
     assert first["intact"] and second["intact"] and first["trusted"] and second["trusted"]
     assert first["coverage"] == "ENTIRE_REVISION" and first["modification_level"] == "FORM_FILLING"
     assert second["coverage"] == "ENTIRE_FILE"
+
+
+def test_a_trusted_timestamp_attests_when_the_record_was_signed(
+    unsigned_pdf: bytes, signer: Any, trusted: list[Any], tsa: Any
+) -> None:
+    asked = tsa.requests
+    stamped = sign_pdf(unsigned_pdf, signer, field_name="Visitor", name="Priya Natarajan", reason="Signed",
+                       timestamper=HTTPTimestampAuthority(tsa.url))
+    assert tsa.requests > asked
+    report = verify_pdf(stamped, trusted_certs=[*trusted, tsa.certificate_pem])
+    assert report["intact"] and not report["changed_after_signing"]
+    stamp = report["signatures"][0]["timestamp"]
+    assert stamp["authority"] == "Test Time-Stamping Authority" and stamp["intact"] and stamp["trusted"]
+    assert abs(datetime.fromisoformat(stamp["at"]) - datetime.now(UTC)) < timedelta(minutes=5)
+    assert "a time-stamping authority this service trusts, attests that" in report["summary"]
+    # Without the authority's certificate among the trusted ones, the time is only that authority's word.
+    unknown = verify_pdf(stamped, trusted_certs=trusted)
+    assert unknown["intact"] and not unknown["signatures"][0]["timestamp"]["trusted"]
+    assert "which this service does not trust" in unknown["summary"]
+
+
+def test_a_timestamp_changed_inside_the_signature_is_reported(
+    unsigned_pdf: bytes, signer: Any, trusted: list[Any], tsa: Any
+) -> None:
+    stamped = sign_pdf(unsigned_pdf, signer, field_name="Visitor", name="Priya Natarajan", reason="Signed",
+                       timestamper=HTTPTimestampAuthority(tsa.url))
+    contents = re.search(rb"/Contents\s*<([0-9A-Fa-f]+)>", stamped)
+    assert contents
+    # The token's time is a GeneralizedTime (tag 0x18); the certificates' times are UTCTime until 2050.
+    year = datetime.now(UTC).strftime("%Y").encode().hex().encode()
+    when = re.search(rb"18[0-9a-fA-F]{2}(" + year + rb")", contents.group(1))
+    assert when
+    minute_tens = contents.start(1) + when.start(1) + 2 * 10 + 1  # the low nibble of the minute's first digit
+    digit = stamped[minute_tens:minute_tens + 1]
+    altered = stamped[:minute_tens] + (b"1" if digit != b"1" else b"2") + stamped[minute_tens + 1:]
+    report = verify_pdf(altered, trusted_certs=[*trusted, tsa.certificate_pem])
+    # The signed bytes are unchanged (a signature's own container is outside what it covers), but the
+    # authority's signature no longer matches the time it now shows: the file was altered.
+    signature = report["signatures"][0]
+    assert signature["intact"] and signature["timestamp"] is not None and not signature["timestamp"]["intact"]
+    assert signature["problem"] == "The timestamp in the signature does not match it: do not rely on its time."
+    assert report["intact"] is False and "attests" not in report["summary"]
+    assert report["summary"].startswith("This file was altered after it was signed: the timestamp inside the signature")
+
+
+def _refusing_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/tsa"  # nothing listens there now
+
+
+@pytest.mark.parametrize("answer", ["nothing listening", "a web page instead of a timestamp"])
+def test_a_time_stamping_authority_that_fails_leaves_the_record_signed_without_a_timestamp(
+    unsigned_pdf: bytes, signer: Any, trusted: list[Any], caplog: pytest.LogCaptureFixture, answer: str
+) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class WebPage(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server name
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>Proxy login</html>")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = None
+    if answer == "nothing listening":
+        url = _refusing_url()
+    else:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), WebPage)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/tsa"
+    try:
+        signed = sign_pdf(unsigned_pdf, signer, field_name="Visitor", name="Priya Natarajan", reason="Signed",
+                          timestamper=HTTPTimestampAuthority(url, timeout=3))
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+    report = verify_pdf(signed, trusted_certs=trusted)
+    assert report["intact"] and report["signatures"][0]["timestamp"] is None
+    assert "without a trusted timestamp" in caplog.text
+
+
+def test_only_an_http_address_is_taken_for_a_time_stamping_authority() -> None:
+    for url in ("file:///etc/passwd", "ftp://tsa.example/", "tsa.example"):
+        with pytest.raises(SigningError):
+            HTTPTimestampAuthority(url)
 
 
 def reserved_hex_digits(pdf: bytes) -> list[int]:

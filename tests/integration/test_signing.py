@@ -9,6 +9,7 @@ import io
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import pypdf
 import pytest
@@ -191,6 +192,40 @@ def test_verify_record_reports_intact_then_altered(signing_app, db, child, token
     result = runner.invoke(args=["verify-record", str(bad)])
     assert result.exit_code == 1 and "NOT INTACT" in result.output
     assert "matches our stored copy: no" in result.output
+
+
+def test_with_a_time_stamping_authority_set_up_signatures_carry_its_trusted_time(
+        signing_app, db, users, child, token_for, signed_in, tmp_path, tsa):
+    app = signing_app
+    app.config["SIGNING_TSA_URL"] = tsa.url
+    trusted_dir = Path(app.config["SIGNING_DIR"]) / "trusted"  # where the authority's root certificate goes
+    trusted_dir.mkdir(exist_ok=True)
+    (trusted_dir / "tsa.pem").write_bytes(tsa.certificate_pem)
+    body, _signed, headers = signed_visit(app, token_for, child)
+    sup = signed_in("supervisor")
+    countersigned = sup.post_form(f"/visits/{body['id']}/countersign", {}, page_url=f"/visits/{body['id']}")
+    assert countersigned.status_code in (302, 303), countersigned.text[:300]
+    pdf = app.test_client().get(f"/api/v1/visits/{body['id']}/record.pdf", headers=headers).data
+    path = tmp_path / "record.pdf"
+    path.write_bytes(pdf)
+    result = app.test_cli_runner().invoke(args=["verify-record", str(path)])
+    assert result.exit_code == 0, result.output
+    stamps = re.findall(r"timestamp: Test Time-Stamping Authority, (\S+), intact, trusted", result.output)
+    assert len(stamps) == 2, result.output  # the visitor's signature and the supervisor's countersignature
+    assert "a time-stamping authority this service trusts, attests" in result.output
+    checked = sup.post_form("/records/check", {"record": (io.BytesIO(pdf), "record.pdf")},
+                            content_type="multipart/form-data")
+    html = " ".join(parse(checked.text).get_text().split())
+    assert html.count("Timestamp from Test Time-Stamping Authority") == 2 and "a trusted authority" in html
+
+
+def test_without_a_time_stamping_authority_the_check_says_the_time_is_the_servers_clock(
+        signing_app, child, token_for, tmp_path):
+    body, _signed, headers = signed_visit(signing_app, token_for, child)
+    path = tmp_path / "record.pdf"
+    path.write_bytes(signing_app.test_client().get(f"/api/v1/visits/{body['id']}/record.pdf", headers=headers).data)
+    result = signing_app.test_cli_runner().invoke(args=["verify-record", str(path)])
+    assert result.exit_code == 0 and "timestamp: none (the time is the signing server's clock)" in result.output
 
 
 def test_an_incremental_update_after_signing_is_reported(signing_app, db, child, token_for, tmp_path):
