@@ -56,6 +56,17 @@ PRIVATE_MODE = 0o600
 LOGGER = logging.getLogger(__name__)
 
 
+def _without_traceback(record: logging.LogRecord) -> bool:
+    """pyHanko logs each certificate it cannot trust with the whole exception chain. A check of a record
+    from another organisation is an answer, not a crash: keep pyHanko's one-line message, drop the trace."""
+    record.exc_info = None
+    record.exc_text = None
+    return True
+
+
+logging.getLogger("pyhanko.sign.validation.generic_cms").addFilter(_without_traceback)
+
+
 def outside_event_loop(function: Any, *args: Any, **kwargs: Any) -> Any:
     """Call one of pyHanko's blocking functions, which start their own event loop (asyncio.run).
 

@@ -7,8 +7,10 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pypdf
@@ -226,6 +228,27 @@ def test_without_a_time_stamping_authority_the_check_says_the_time_is_the_server
     path.write_bytes(signing_app.test_client().get(f"/api/v1/visits/{body['id']}/record.pdf", headers=headers).data)
     result = signing_app.test_cli_runner().invoke(args=["verify-record", str(path)])
     assert result.exit_code == 0 and "timestamp: none (the time is the signing server's clock)" in result.output
+
+
+def test_a_signature_by_a_key_this_service_does_not_trust_is_an_answer_not_a_crash(
+        signing_app, child, token_for, tmp_path):
+    body, _signed, headers = signed_visit(signing_app, token_for, child)
+    pdf = signing_app.test_client().get(f"/api/v1/visits/{body['id']}/record.pdf", headers=headers).data
+    signing.init_signing(tmp_path / "other", "Another Organisation")
+    other = signing.sign_pdf(pdf, signing.load_signer(tmp_path / "other"), field_name="Other", name="Someone",
+                             reason="Signed elsewhere")
+    path = tmp_path / "record.pdf"
+    path.write_bytes(other)
+    # The command as an administrator runs it, in a process of its own, with this instance's folder.
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "HOMEVISIT_INSTANCE_PATH": str(Path(signing_app.config["SIGNING_DIR"]).parent)}
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "verify-record", str(path)],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Another Organisation visit records, signed" in result.stdout and "untrusted" in result.stdout
+    assert "not one this service trusts" in result.stdout
+    assert "Validation error" in result.stderr  # pyHanko's one-line warning is kept...
+    assert "Traceback" not in result.stderr  # ...its exception chain is not
 
 
 def test_an_incremental_update_after_signing_is_reported(signing_app, db, child, token_for, tmp_path):
