@@ -346,8 +346,8 @@ def verify_pdf(pdf_bytes: bytes, trusted_certs: list[Any] | None = None) -> dict
     "modification_level", "trusted", "problem", "timestamp"}], "changed_after_signing", "summary"}``, where
     ``timestamp`` is None or ``{"at", "authority", "intact", "trusted"}`` for an RFC 3161 timestamp token.
     ``intact`` is true only if there is at least one signature, every signature's signed bytes (and any
-    timestamp in it) are unchanged, and
-    nothing but further signatures was added after the first one. Never raises for a bad file.
+    timestamp in it) are unchanged, and nothing but further signatures was added after the first one.
+    Never raises for a bad file.
     """
     try:
         reader = PdfFileReader(io.BytesIO(pdf_bytes))
@@ -485,8 +485,9 @@ def _timestamp_words(entries: list[dict[str, Any]]) -> str:
         if not stamp["intact"]:
             words += f" The timestamp in the signature by {entry['signer']} does not match it: do not rely on its time."
         elif stamp["trusted"]:
+            at = datetime.fromisoformat(stamp["at"]).astimezone(UTC)
             words += (f" {stamp['authority']}, a time-stamping authority this service trusts, attests that "
-                      f"{entry['signer']} signed no later than {stamp['at']}.")
+                      f"{entry['signer']} signed no later than {at:%-d %B %Y at %H:%M:%S} UTC.")
         else:
             words += (f" The signature by {entry['signer']} carries a timestamp from {stamp['authority']}, which this "
                       "service does not trust, so its time is only that authority's word.")
