@@ -12,31 +12,42 @@ from homevisit import audit, store
 LONDON = ZoneInfo("Europe/London")
 
 
-def dashboard(db: Any, team_id: int, *, now: datetime | None = None) -> dict[str, Any]:
-    """Every list on the supervisor's dashboard, most urgent first."""
+def dashboard(db: Any, team_id: int, *, now: datetime | None = None, person_id: int | None = None) -> dict[str, Any]:
+    """Every list on the supervisor's dashboard, most urgent first.
+
+    With ``person_id`` (someone in the team), the lists about people's work are narrowed to theirs, as for a
+    supervision session with one practitioner: the actions they own, the 'not done' decisions they made,
+    the children with an urgent action of theirs and the visits they made. Concerns repeating across visits
+    stay team-wide: they are about several professionals by nature.
+    """
     now = now or datetime.now(UTC)
     now_text = now.isoformat(timespec="seconds")
     end_of_today = datetime.now(LONDON).replace(hour=23, minute=59, second=59).astimezone(UTC)
     actions_mod.escalate_overdue(db, team_id, now=now_text)
-    open_actions = actions_mod.list_actions(db, team_id, status="open")
+    open_actions = actions_mod.list_actions(db, team_id, status="open", owner_user_id=person_id)
     overdue = [a for a in open_actions if a["due_at"] < now_text]
     due_today = [a for a in open_actions if now_text <= a["due_at"] <= end_of_today.isoformat(timespec="seconds")]
+    # "? IS NULL OR column = ?" keeps one query for the whole team and for one person.
+    person = (person_id, person_id)
     awaiting_countersign = store.query(db, """
         SELECT a.*, c.given_name, c.family_name, u.name AS completed_by_name FROM actions a
         JOIN children c ON c.id = a.child_id LEFT JOIN users u ON u.id = a.completed_by
         WHERE a.team_id = ? AND a.status = 'not_done' AND a.countersigned_at IS NULL
-        ORDER BY a.completed_at""", (team_id,))
+          AND (? IS NULL OR a.completed_by = ?)
+        ORDER BY a.completed_at""", (team_id, *person))
     awaiting_review = store.query(db, """
         SELECT v.id, v.visited_at, v.status, v.child_id, c.given_name, c.family_name, u.name AS visitor_name,
           (SELECT COUNT(*) FROM rule_hits h WHERE h.visit_id = v.id) AS action_count
         FROM visits v JOIN children c ON c.id = v.child_id JOIN users u ON u.id = v.visitor_id
         WHERE v.team_id = ? AND v.status IN ('submitted', 'signed') AND v.reviewed_at IS NULL
-        ORDER BY v.visited_at DESC LIMIT 200""", (team_id,))
+          AND (? IS NULL OR v.visitor_id = ?)
+        ORDER BY v.visited_at DESC LIMIT 200""", (team_id, *person))
     urgent_children = store.query(db, """
         SELECT c.id, c.given_name, c.family_name, COUNT(*) AS urgent, MIN(a.due_at) AS first_due
         FROM actions a JOIN children c ON c.id = a.child_id
         WHERE a.team_id = ? AND a.status = 'open' AND a.severity IN ('immediate', 'same_day')
-        GROUP BY c.id ORDER BY first_due""", (team_id,))
+          AND (? IS NULL OR a.owner_user_id = ?)
+        GROUP BY c.id ORDER BY first_due""", (team_id, *person))
     since = (now - timedelta(days=180)).isoformat(timespec="seconds")
     repeating = store.query(db, """
         SELECT c.id, c.given_name, c.family_name, h.rule_id, a.title,

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from homevisit import auth, supervision
+from homevisit import auth, children, supervision
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
@@ -18,8 +18,13 @@ def db() -> Any:
 @bp.route("/")
 @auth.access("supervisor", "admin")
 def dashboard() -> Any:
-    lists = supervision.dashboard(db(), g.user["team_id"])
-    return render_template("supervision/dashboard.html", **lists)
+    members = [m for m in children.team_members(db(), g.user["team_id"]) if m["role"] in ("practitioner", "supervisor")]
+    chosen = request.args.get("person", "")
+    person = next((m for m in members if str(m["id"]) == chosen), None)
+    lists = supervision.dashboard(db(), g.user["team_id"], person_id=person["id"] if person else None)
+    unknown = bool(chosen) and person is None  # a stale or edited link: show everyone and say so
+    return render_template("supervision/dashboard.html", members=members, person=person, unknown_person=unknown,
+                           **lists)
 
 
 @bp.route("/visits/<visit_id>/review", methods=["POST"])

@@ -175,6 +175,37 @@ def test_overdue_actions_escalate_to_the_supervisor(app, db, users, signed_in, t
     assert audit[0]["n"] == len(escalated)
 
 
+def test_a_supervisor_can_narrow_the_dashboard_to_one_persons_work(app, db, users, signed_in, token_for):
+    # A supervision session with one practitioner: their overdue actions, their visits to review.
+    three_days_ago = at(date.today() - timedelta(days=3))
+    mine = make_child(db, users["practitioner"], given_name="Nell", family_name="Priestley")
+    theirs = make_child(db, users["practitioner"], given_name="Otto", family_name="Quayle")
+    put(app, token_for("practitioner"), full_visit(mine["id"], visited_at=three_days_ago, age_appropriate_food="none"))
+    put(app, token_for("practitioner2"), full_visit(theirs["id"], visited_at=three_days_ago,
+                                                     age_appropriate_food="none", visitor_role="social_worker"))
+    owners = {r["owner_user_id"] for r in store.query(db, "SELECT owner_user_id FROM actions WHERE child_id = ?",
+                                                     (theirs["id"],))}
+    assert users["practitioner2"]["id"] in owners
+    sup = signed_in("supervisor")
+
+    everyone = parse(sup.get("/supervision/").text)
+    text = everyone.get_text(" ")
+    assert "Nell Priestley" in text and "Otto Quayle" in text
+    assert everyone.find("select", id="person") is not None
+
+    one = parse(sup.get(f"/supervision/?person={users['practitioner2']['id']}").text)
+    assert one.find("h1").get_text(strip=True) == f"Supervision: {users['practitioner2']['name']}"
+    overdue = one.find(id="overdue").find_next("table").get_text(" ")
+    assert "Otto Quayle" in overdue and "Nell Priestley" not in overdue
+    review = one.find(id="review").find_next("ul").get_text(" ")
+    assert "Otto Quayle" in review and "Nell Priestley" not in review
+    assert one.find("option", selected=True)["value"] == str(users["practitioner2"]["id"])
+
+    # Someone from another team (or an edited link) is not shown: everyone's work is, and the page says so.
+    other = parse(sup.get(f"/supervision/?person={users['other']['id']}").text).get_text(" ")
+    assert "not in your team" in other and "Nell Priestley" in other and "Otto Quayle" in other
+
+
 def test_handover_shows_everything_still_open(app, db, users, signed_in, token_for):
     child = make_child(db, users["practitioner"])
     put(app, token_for(), full_visit(child["id"], covering="none", room_temp_c=12.0, child_cold=True,
