@@ -120,6 +120,11 @@ def team_members(db: Any, team_id: int) -> list[dict[str, Any]]:
                            "ORDER BY name", (team_id,))
 
 
+def team_professionals(db: Any, team_id: int) -> list[dict[str, Any]]:
+    """The team's practitioners and supervisors: the people who hold cases and own actions."""
+    return [m for m in team_members(db, team_id) if m["role"] in ("practitioner", "supervisor")]
+
+
 def child_payload(child: dict[str, Any]) -> dict[str, Any]:
     """A child as the API shows it (API.md fixed names)."""
     return {k: child[k] for k in ("id", "given_name", "family_name", "date_of_birth", "sex", "gestation_weeks",

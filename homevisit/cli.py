@@ -135,9 +135,11 @@ def register_records(app: Flask) -> None:
                        f"{'intact' if s['intact'] else 'altered'}, coverage {s['coverage']}, "
                        f"modification level {s['modification_level']}, {'trusted' if s['trusted'] else 'untrusted'}")
             stamp = s.get("timestamp")
-            click.echo(f"    timestamp: {stamp['authority']}, {stamp['at']}, {'intact' if stamp['intact'] else 'altered'}, "
-                       f"{'trusted' if stamp['trusted'] else 'untrusted'}" if stamp else
-                       "    timestamp: none (the time is the signing server's clock)")
+            if stamp:
+                click.echo(f"    timestamp: {stamp['authority']}, {stamp['at']}, "
+                           f"{'intact' if stamp['intact'] else 'altered'}, {'trusted' if stamp['trusted'] else 'untrusted'}")
+            else:
+                click.echo("    timestamp: none (the time is the signing server's clock)")
         click.echo(f"  changed after signing: {'yes' if report['changed_after_signing'] else 'no'}")
         click.echo(f"  matches our stored copy: {'yes, record ' + report['stored']['visit_id'] if report['matches_stored_copy'] else 'no'}")
         click.echo(f"  sha256 {report['sha256']}")

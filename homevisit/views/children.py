@@ -113,7 +113,7 @@ def handover(child_id: str) -> Any:
 @auth.access("supervisor", "admin")
 def allocate(child_id: str) -> Any:
     child = child_or_404(child_id, log_view=False)
-    members = [m for m in children.team_members(db(), g.user["team_id"]) if m["role"] in ("practitioner", "supervisor")]
+    members = children.team_professionals(db(), g.user["team_id"])
     error = None
     if request.method == "POST":
         chosen = request.form.get("user_id", "")

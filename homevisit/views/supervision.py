@@ -18,7 +18,7 @@ def db() -> Any:
 @bp.route("/")
 @auth.access("supervisor", "admin")
 def dashboard() -> Any:
-    members = [m for m in children.team_members(db(), g.user["team_id"]) if m["role"] in ("practitioner", "supervisor")]
+    members = children.team_professionals(db(), g.user["team_id"])
     chosen = request.args.get("person", "")
     person = next((m for m in members if str(m["id"]) == chosen), None)
     lists = supervision.dashboard(db(), g.user["team_id"], person_id=person["id"] if person else None)
