@@ -5,6 +5,11 @@ It is untrusted: it may be huge, may not be a PNG at all (an SVG or JPEG renamed
 bomb, may carry metadata (EXIF can hold the GPS position of the family's home), or may be blank. We check
 the size before decoding anything, check the PNG signature and the declared dimensions before Pillow
 decodes a pixel, then copy only the pixels into a fresh PNG. Nothing else from the upload survives.
+
+The cleaned PNG is the signature as the signed record prints it (the record is the only place it is kept):
+laid on white paper, grey when the ink is grey (a colour signature keeps its colour), and no larger than
+300 dpi at the size the record prints it. A tablet with a high-density screen sends about twice that, and
+every extra pixel is work for each record that carries it, for nothing a printer or a reader can show.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import re
 import struct
 import zlib
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageChops, UnidentifiedImageError
 
 MAX_SIGNATURE_BYTES = 512 * 1024
 """The largest signature accepted, in bytes of PNG (checked before decoding)."""
@@ -24,8 +29,14 @@ MAX_SIGNATURE_BYTES = 512 * 1024
 MAX_SIGNATURE_SIDE = 4000
 """The widest or tallest signature accepted, in pixels (checked from the PNG header, before decoding)."""
 
-MAX_STORED_WIDTH, MAX_STORED_HEIGHT = 1600, 800
-"""Larger signatures are scaled down to fit this box; a signature pad never needs more."""
+PRINTED_WIDTH_MM, PRINTED_HEIGHT_MM = 90, 22
+"""The largest box the record prints a signature in (``.signature-image`` in templates/pdf/record.css)."""
+
+PRINT_DPI = 300
+
+MAX_STORED_WIDTH = round(PRINTED_WIDTH_MM / 25.4 * PRINT_DPI)
+MAX_STORED_HEIGHT = round(PRINTED_HEIGHT_MM / 25.4 * PRINT_DPI)
+"""Larger signatures are scaled down to fit this box: 300 dpi at the size the record prints them."""
 
 MIN_INK_PIXELS = 20
 """Fewer marked pixels than this is an empty box (or a stray tap), not a signature."""
@@ -65,7 +76,7 @@ def clean_signature_png(data: bytes | bytearray | memoryview | str | None) -> by
     if width > MAX_SIGNATURE_SIDE or height > MAX_SIGNATURE_SIDE:
         raise SignatureImageError(DIMENSIONS_MESSAGE)
     _check_chunks(raw)
-    pixels = _decode(raw, width, height)
+    pixels = _on_paper(_decode(raw, width, height))
     if _ink_pixels(pixels) < MIN_INK_PIXELS:
         raise SignatureImageError(DRAW_MESSAGE)
     if pixels.width > MAX_STORED_WIDTH or pixels.height > MAX_STORED_HEIGHT:
@@ -170,10 +181,18 @@ def _decode(raw: bytes, width: int, height: int) -> Image.Image:
     return Image.frombytes("RGBA", rgba.size, rgba.tobytes())
 
 
-def _ink_pixels(image: Image.Image) -> int:
-    """How many pixels differ clearly from the background, once transparency is laid on white paper."""
+def _on_paper(image: Image.Image) -> Image.Image:
+    """The drawing laid on white paper, as it prints: greyscale if every pixel is grey, colour otherwise."""
     paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
-    grey = Image.alpha_composite(paper, image).convert("L")
-    histogram = grey.histogram()
+    rgb = Image.alpha_composite(paper, image).convert("RGB")
+    red, green, blue = rgb.split()
+    if ImageChops.difference(red, green).getbbox() is None and ImageChops.difference(green, blue).getbbox() is None:
+        return red
+    return rgb
+
+
+def _ink_pixels(image: Image.Image) -> int:
+    """How many pixels differ clearly from the background of the drawing on paper."""
+    histogram = image.convert("L").histogram()
     background = max(range(256), key=histogram.__getitem__)
     return sum(count for value, count in enumerate(histogram) if abs(value - background) > 48)

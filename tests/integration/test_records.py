@@ -193,8 +193,9 @@ def full_visit(extra_note: str = "") -> dict[str, Any]:
 
 
 def signature_png() -> bytes:
-    """A signature drawn with Pillow as a signature pad would: dark strokes on a transparent canvas."""
-    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    """A signature drawn with Pillow as a signature pad would: dark strokes on a transparent canvas, at the
+    two device pixels to a CSS pixel of a tablet's high-density screen (a 600 x 200 box as 1200 x 400)."""
+    image = Image.new("RGBA", (1200, 400), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     points = [
         (40, 140),
@@ -214,8 +215,8 @@ def signature_png() -> bytes:
         (480, 120),
         (540, 85),
     ]
-    draw.line(points, fill=(11, 12, 60, 255), width=5, joint="curve")
-    draw.line([(60, 165), (520, 150)], fill=(11, 12, 60, 255), width=3)
+    draw.line([(2 * x, 2 * y) for x, y in points], fill=(11, 12, 60, 255), width=10, joint="curve")
+    draw.line([(120, 330), (1040, 300)], fill=(11, 12, 60, 255), width=6)
     out = io.BytesIO()
     image.save(out, "PNG")
     return clean_signature_png(out.getvalue())

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import struct
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, PngImagePlugin
@@ -62,11 +64,53 @@ def refused(data: object) -> str:
     return info.value.message
 
 
-def test_a_drawn_signature_is_returned_as_a_fresh_png_of_the_same_size() -> None:
+def test_a_drawn_signature_is_returned_as_a_fresh_png_of_the_same_size_on_white_paper() -> None:
     cleaned = clean_signature_png(drawn())
     assert cleaned.startswith(b"\x89PNG\r\n\x1a\n")
     with Image.open(io.BytesIO(cleaned)) as image:
-        assert image.size == (600, 200) and image.mode == "RGBA"
+        assert image.size == (600, 200) and image.mode == "RGB"
+        # the transparent canvas is now the record's white paper; the navy ink keeps its colour
+        assert image.getpixel((2, 2)) == (255, 255, 255)
+        ink = image.getpixel((300, 140))
+        assert ink[2] > ink[0] + 20, ink
+
+
+def test_grey_ink_gives_a_greyscale_image_that_prints_the_same() -> None:
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(40, 150), (200, 50), (560, 120)], fill=(11, 12, 12, 255), width=6)
+    image.putpixel((300, 190), (11, 12, 12, 128))  # half-transparent ink, as a pen's anti-aliased edge
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    with Image.open(io.BytesIO(clean_signature_png(out.getvalue()))) as cleaned:
+        assert cleaned.mode == "RGB"  # (11, 12, 12) is nearly but not exactly grey: kept as drawn
+    ImageDraw.Draw(image).line([(40, 150), (200, 50), (560, 120)], fill=(11, 11, 11, 255), width=6)
+    image.putpixel((300, 190), (11, 11, 11, 128))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    with Image.open(io.BytesIO(clean_signature_png(out.getvalue()))) as cleaned:
+        assert cleaned.mode == "L"
+        assert cleaned.getpixel((2, 2)) == 255 and cleaned.getpixel((380, 85)) == 11
+        assert cleaned.getpixel((300, 190)) == 133  # half of the way from the ink to the paper
+
+
+def test_a_high_density_tablet_signature_is_kept_at_300_dpi_of_its_printed_size() -> None:
+    # An iPad (2 device pixels to a CSS pixel) sends a 700 x 233 box as 1400 x 466 pixels.
+    with Image.open(io.BytesIO(clean_signature_png(drawn((1400, 466))))) as image:
+        assert image.height == signatures.MAX_STORED_HEIGHT
+        assert image.width == pytest.approx(1400 * signatures.MAX_STORED_HEIGHT / 466, abs=1)
+    # 300 dpi over the 22 mm the record gives a signature's height
+    assert signatures.MAX_STORED_HEIGHT == 260 and signatures.MAX_STORED_WIDTH == 1063
+
+
+def test_the_size_kept_is_the_box_the_record_prints_a_signature_in() -> None:
+    css = (Path(__file__).resolve().parents[2] / "templates" / "pdf" / "record.css").read_text(encoding="utf-8")
+    rule = re.search(r"\.signature-image\s*\{([^}]*)\}", css)
+    assert rule, "record.css has no .signature-image rule"
+    declarations = dict(
+        (name.strip(), value.strip()) for name, value in (d.split(":", 1) for d in rule.group(1).split(";") if ":" in d)
+    )
+    assert declarations["height"] == f"{signatures.PRINTED_HEIGHT_MM}mm"
+    assert declarations["max-width"] == f"{signatures.PRINTED_WIDTH_MM}mm"
 
 
 @pytest.mark.parametrize("prefix", ["data:image/png;base64,", "DATA:image/PNG;base64,", "", "  \n"])
