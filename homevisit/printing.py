@@ -21,6 +21,7 @@ from pypdf import PdfReader, PdfWriter
 
 from homevisit import audit, store, visit_records
 from homevisit.presentation import ROLE_WORDS, date_words, datetime_words
+from homevisit.stackroom import with_stack_room
 
 MAX_RECORDS = 1000
 
@@ -78,6 +79,7 @@ def start_job(db: Any, user: dict[str, Any], kind: str, filters: dict[str, Any],
     return job_id
 
 
+@with_stack_room
 def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -> None:
     """Collect the stored signed files (checked against their fingerprints) into one PDF or a zip.
 

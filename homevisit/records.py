@@ -39,6 +39,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from homevisit.dictionary import CHILD_BY_NAME
 from homevisit.presentation import date_words
 from homevisit.signing import sign_pdf
+from homevisit.stackroom import with_stack_room
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "pdf"
 PDF_VARIANT = "pdf/a-3b"
@@ -267,6 +268,7 @@ def _capitalize_first(value: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
+@with_stack_room
 def render_bundle_index(bundle: dict[str, Any]) -> bytes:
     """The index printed at the front of a supervisor's bundle of signed records, as a PDF/A-3b file.
 
@@ -280,6 +282,7 @@ def render_bundle_index(bundle: dict[str, Any]) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------- PDF
+@with_stack_room
 def render_record_pdf(
     record: dict[str, Any],
     static_dir: Path | str,
@@ -478,6 +481,7 @@ def fewer_collections() -> Iterator[None]:
                 gc.set_threshold(*_gc_state["saved"])
 
 
+@with_stack_room
 def render_signed_record(record: dict[str, Any], static_dir: Path | str, signer: Any, timestamper: Any = None) -> bytes:
     """Render the record and sign it (PAdES) in the visitor's signature field, as stored and served.
 

@@ -45,6 +45,8 @@ from pyhanko.sign.validation import (
 )
 from pyhanko_certvalidator import ValidationContext
 
+from homevisit.stackroom import with_stack_room
+
 PKCS12_FILE = "signing.p12"
 KEY_FILE = "signing-key.pem"
 CERT_FILE = "signing-cert.pem"
@@ -213,6 +215,7 @@ def trusted_certificates(directory: Path | str, passphrase: str | bytes | None =
     return found
 
 
+@with_stack_room
 def sign_pdf(
     pdf_bytes: bytes,
     signer: signers.Signer,
@@ -336,6 +339,7 @@ def signature_space(signer: signers.Signer, *, timestamped: bool = False) -> int
     return 2 * (der_bytes + SIGNATURE_ALLOWANCE_BYTES + (TIMESTAMP_ALLOWANCE_BYTES if timestamped else 0))
 
 
+@with_stack_room
 def verify_pdf(pdf_bytes: bytes, trusted_certs: list[Any] | None = None) -> dict[str, Any]:
     """Check every signature in a PDF and say, in plain English, whether the record is as it was signed.
 
