@@ -38,6 +38,10 @@ MAX_STORED_WIDTH = round(PRINTED_WIDTH_MM / 25.4 * PRINT_DPI)
 MAX_STORED_HEIGHT = round(PRINTED_HEIGHT_MM / 25.4 * PRINT_DPI)
 """Larger signatures are scaled down to fit this box: 300 dpi at the size the record prints them."""
 
+GREY_TOLERANCE = 8
+"""Ink whose red, green and blue differ by no more than this (of 255) is kept as grey: the app's own pen, #0b0c0c
+(the GOV.UK text colour), is 1 off grey; a blue pen is 40 or more."""
+
 MIN_INK_PIXELS = 20
 """Fewer marked pixels than this is an empty box (or a stray tap), not a signature."""
 
@@ -182,13 +186,12 @@ def _decode(raw: bytes, width: int, height: int) -> Image.Image:
 
 
 def _on_paper(image: Image.Image) -> Image.Image:
-    """The drawing laid on white paper, as it prints: greyscale if every pixel is grey, colour otherwise."""
+    """The drawing laid on white paper, as it prints: greyscale if the ink is grey, colour otherwise."""
     paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
     rgb = Image.alpha_composite(paper, image).convert("RGB")
     red, green, blue = rgb.split()
-    if ImageChops.difference(red, green).getbbox() is None and ImageChops.difference(green, blue).getbbox() is None:
-        return red
-    return rgb
+    off_grey = max(ImageChops.difference(a, b).getextrema()[1] for a, b in ((red, green), (green, blue), (red, blue)))
+    return rgb.convert("L") if off_grey <= GREY_TOLERANCE else rgb
 
 
 def _ink_pixels(image: Image.Image) -> int:

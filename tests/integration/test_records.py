@@ -194,8 +194,8 @@ def full_visit(extra_note: str = "") -> dict[str, Any]:
 
 
 def signature_png() -> bytes:
-    """A signature drawn with Pillow as a signature pad would: dark strokes on a transparent canvas, at the
-    two device pixels to a CSS pixel of a tablet's high-density screen (a 600 x 200 box as 1200 x 400)."""
+    """A signature drawn with Pillow as the app's signature pad would (its pen is #0b0c0c) on a transparent
+    canvas, at a high-density tablet's two device pixels to a CSS pixel (a 600 x 200 box as 1200 x 400)."""
     image = Image.new("RGBA", (1200, 400), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     points = [
@@ -216,8 +216,8 @@ def signature_png() -> bytes:
         (480, 120),
         (540, 85),
     ]
-    draw.line([(2 * x, 2 * y) for x, y in points], fill=(11, 12, 60, 255), width=10, joint="curve")
-    draw.line([(120, 330), (1040, 300)], fill=(11, 12, 60, 255), width=6)
+    draw.line([(2 * x, 2 * y) for x, y in points], fill=(11, 12, 12, 255), width=10, joint="curve")
+    draw.line([(120, 330), (1040, 300)], fill=(11, 12, 12, 255), width=6)
     out = io.BytesIO()
     image.save(out, "PNG")
     return clean_signature_png(out.getvalue())
