@@ -80,7 +80,7 @@ def outside_event_loop(function: Any, *args: Any, **kwargs: Any) -> Any:
     except RuntimeError:
         return function(*args, **kwargs)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(function, *args, **kwargs).result()
+        return pool.submit(with_stack_room(function), *args, **kwargs).result()
 
 
 class SigningError(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -1211,6 +1212,21 @@ def test_a_record_renders_without_faulting_in_memory_from_any_caller_depth(stati
         at_depth(depth, lambda: render_signed_record(record, static_dir, signer))
         faults[depth] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
     assert max(faults.values()) < 400, faults
+
+
+def test_a_record_is_signed_and_checked_from_inside_a_running_event_loop(
+    unsigned_pdf: bytes, signer: Any, trusted: list[Any]
+) -> None:
+    """pyHanko starts an event loop of its own; inside an async server's loop the work moves to a thread."""
+
+    async def in_a_server() -> tuple[bytes, dict[str, Any]]:
+        signed = sign_pdf(unsigned_pdf, signer, field_name="Visitor", name="Priya Natarajan", reason="Home visit record")
+        return signed, verify_pdf(signed, trusted_certs=trusted)
+
+    signed, report = asyncio.run(in_a_server())
+    assert report["intact"] is True and report["changed_after_signing"] is False, report
+    [signature] = report["signatures"]
+    assert signature["intact"] is True and signature["trusted"] is True
 
 
 # ----------------------------------------------------------------------------------------------- batch
