@@ -190,7 +190,8 @@ def _on_paper(image: Image.Image) -> Image.Image:
     paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
     rgb = Image.alpha_composite(paper, image).convert("RGB")
     red, green, blue = rgb.split()
-    off_grey = max(ImageChops.difference(a, b).getextrema()[1] for a, b in ((red, green), (green, blue), (red, blue)))
+    differences = (ImageChops.difference(a, b).histogram() for a, b in ((red, green), (green, blue), (red, blue)))
+    off_grey = max(value for histogram in differences for value, count in enumerate(histogram) if count)
     return rgb.convert("L") if off_grey <= GREY_TOLERANCE else rgb
 
 
