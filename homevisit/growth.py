@@ -397,7 +397,13 @@ def _x_ticks(start: float, end: float, px_per_day: float) -> list[tuple[float, s
 
 
 def weight_chart_svg(
-    child: dict, series: list[dict], width: int = 640, height: int = 420, chart_id: str = "weight-chart"
+    child: dict,
+    series: list[dict],
+    width: int = 640,
+    height: int = 420,
+    chart_id: str = "weight-chart",
+    *,
+    drawn_title: bool = True,
 ) -> str:
     """The child's weights drawn on the UK-WHO weight-for-age chart for their sex, as an SVG image.
 
@@ -405,6 +411,8 @@ def weight_chart_svg(
     joined in date order with the latest ringed, and a text description for screen readers. A preterm
     child is plotted on corrected age while correction applies. Plain SVG 1.1 with presentation
     attributes only, so it passes the Content-Security-Policy and prints through WeasyPrint.
+    With ``drawn_title=False`` the title is not drawn above the plot (the printed record names the chart in
+    its own heading; the SVG keeps its <title> for screen readers) and the plot takes its place.
     """
     c = _child(child)
     colour = _SEX_COLOUR.get(c["sex"], _GREY)
@@ -420,7 +428,7 @@ def weight_chart_svg(
     kgs = [kg for line in lines for seg in line["segments"] for _, kg in seg] + [w for _, w, _ in plotted]
     step = next(s for s in (0.5, 1, 2, 5, 10) if (max(kgs) - min(kgs)) / s <= 12)
     lo, hi = max(0.0, math.floor(min(kgs) / step) * step), math.ceil(max(kgs) / step) * step
-    left, right, top, bottom = 52.0, width - 62.0, 34.0, height - 50.0
+    left, right, top, bottom = 52.0, width - 62.0, 34.0 if drawn_title else 14.0, height - 50.0
 
     def sx(day: float) -> float:
         return left + (day - start) / (end - start) * (right - left)
@@ -464,7 +472,8 @@ def weight_chart_svg(
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(" ".join(desc))}</desc>',
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="{f(left)}" y="20" font-size="14" font-weight="bold" fill="{_INK}">{escape(title)}</text>',
+        *([f'<text x="{f(left)}" y="20" font-size="14" font-weight="bold" fill="{_INK}">{escape(title)}</text>']
+          if drawn_title else []),
         f'<g stroke="{_GRID}" stroke-width="1">',
     ]
     ticks = _x_ticks(start, end, (right - left) / (end - start))

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,3 +54,14 @@ def with_stack_room(fn: F) -> F:
             _state.inside = False
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def disabled() -> Iterator[None]:
+    """Call decorated functions in this thread as plain calls, to measure what the room saves (bench/records.py)."""
+    previous = getattr(_state, "inside", False)
+    _state.inside = True
+    try:
+        yield
+    finally:
+        _state.inside = previous

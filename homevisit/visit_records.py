@@ -58,7 +58,8 @@ def build_record(db: Any, visit: dict[str, Any], child: dict[str, Any], *, organ
                         "words": point["centile_band_words"],
                         "centile_spaces_fallen_since_birth": point["centile_spaces_fallen_since_birth"],
                         "chart_svg": growth.weight_chart_svg(child, [p for p in series
-                                                                     if p["measured_on"] <= point["measured_on"]])}
+                                                                     if p["measured_on"] <= point["measured_on"]],
+                                                             drawn_title=False)}
     action_rows = []
     for a in actions_mod.actions_for_visit(db, visit["id"]):
         action_rows.append({

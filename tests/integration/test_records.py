@@ -232,7 +232,7 @@ WEIGHTS = [("2026-05-14", 3.4), ("2026-05-26", 3.6), ("2026-06-24", 4.6), ("2026
 def chart_svg() -> str:
     """The app's own weight chart (UK-WHO centile lines and seven weights), as the view puts in a record."""
     series = growth.growth_series(CHILD_FOR_CHART, [{"measured_on": d, "weight_kg": kg} for d, kg in WEIGHTS])
-    return growth.weight_chart_svg(CHILD_FOR_CHART, series, chart_id="record-chart")
+    return growth.weight_chart_svg(CHILD_FOR_CHART, series, chart_id="record-chart", drawn_title=False)
 
 
 ACTIONS = [
@@ -427,6 +427,9 @@ def test_text_has_child_observations_and_every_action(
     for action in record["actions"]:
         assert words(action["title"]) in text, action["title"]
     assert "between the 2nd and 9th centiles".capitalize() in text
+    # the chart is named once, by the record's heading (the SVG's own drawn title would repeat it)
+    assert "Weight for age: Amelia Carter-Hughes, on the UK-WHO chart for girls" in text
+    assert "Weight-for-age chart (UK-WHO)" not in text
     assert record["signature"]["declaration"] in text
     assert RECORD_ID in text
 

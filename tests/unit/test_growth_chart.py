@@ -89,6 +89,22 @@ def test_the_chart_is_accessible_and_csp_safe():
     assert not any(attr.startswith("on") for el in root.iter() for attr in el.attrib)
 
 
+def test_a_chart_for_the_printed_record_leaves_its_title_to_the_record():
+    measurements = _median_weights(TERM_BOY, [30, 90])
+    _, drawn, _ = _chart(TERM_BOY, measurements)
+    _, bare, _ = _chart(TERM_BOY, measurements, drawn_title=False)
+    title = drawn.find(SVG + "title").text
+    assert title == "Weight-for-age chart (UK-WHO), boy"
+    assert [t for t in drawn.iter(SVG + "text") if t.text == title]
+    assert not [t for t in bare.iter(SVG + "text") if t.text == title]
+    assert bare.find(SVG + "title").text == title  # still named for screen readers
+    # the plot takes the title's place: its frame starts higher and is taller
+    frame = [r for r in drawn.iter(SVG + "rect") if r.get("fill") == "none"][0]
+    bare_frame = [r for r in bare.iter(SVG + "rect") if r.get("fill") == "none"][0]
+    assert float(bare_frame.get("y")) < float(frame.get("y"))
+    assert float(bare_frame.get("height")) > float(frame.get("height"))
+
+
 def _all_coordinates(root):
     for el in root.iter():
         tag = el.tag.replace(SVG, "")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from homevisit.stackroom import with_stack_room
+from homevisit.stackroom import disabled, with_stack_room
 
 
 def at_depth(depth: int, fn: Callable[[], Any]) -> Any:
@@ -50,6 +50,15 @@ def test_recursion_across_a_chunk_end_faults_in_memory_on_every_crossing_without
 
 def test_with_room_the_same_recursion_costs_no_faults_from_any_depth() -> None:
     assert worst_faults(roomy_up_and_down) < 40
+
+
+def test_disabled_gives_the_plain_call_back_for_measuring() -> None:
+    def without() -> int:
+        with disabled():
+            return roomy_up_and_down()
+
+    assert worst_faults(without) >= 400
+    assert worst_faults(roomy_up_and_down) < 40  # and the room is back afterwards
 
 
 def test_the_decorated_function_is_called_as_written() -> None:
