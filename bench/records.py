@@ -209,11 +209,11 @@ def main() -> None:
             args.runs,
         )
         assert verify_pdf(signed, trusted_certs=trusted)["intact"]
-        print(f"  worst case: full visit, longest notes ({len(signed) // 1024} KB signed)")
+        print(f"  worst case: full visit, every note at its longest ({len(signed) // 1024} KB signed)")
         print(
             f"    render + sign (PDF/A-3b, JSON attached): median {wall * 1000:7.1f} ms wall "
-            f"{cpu * 1000:7.1f} ms CPU   target <= {TARGETS['render_sign_ms']:.0f} ms: "
-            f"{verdict(wall * 1000, TARGETS['render_sign_ms'])}"
+            f"{cpu * 1000:7.1f} ms CPU   (for comparison: the {TARGETS['render_sign_ms']:.0f} ms target is for "
+            f"a full visit as written, below)"
         )
         print(
             f"    WeasyPrint alone, same HTML and CSS:     median {alone_wall * 1000:7.1f} ms wall "
