@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,42 @@ def register_records(app: Flask) -> None:
         paths = signing.init_signing(current_app.config["SIGNING_DIR"], current_app.config["ORGANISATION_NAME"],
                                      overwrite=force)
         click.echo(f"Signing key and self-signed certificate written to {paths.pkcs12.parent} (mode 0600)")
+
+    @app.cli.command("check-records")
+    @click.option("--since", metavar="YYYY-MM-DD", help="Only records stored on or after this date")
+    def check_records(since: str | None) -> None:
+        """Check every stored signed record: the file is there, matches its SHA-256 and its signatures are intact.
+
+        Also lists the signatures whose time no trusted time-stamping authority attests (signed while the
+        authority could not be reached, or before one was set up). Exits 1 if any record fails the check.
+        """
+        from homevisit import visit_records
+
+        if since is not None:
+            try:
+                date.fromisoformat(since)
+            except ValueError:
+                raise click.BadParameter("Give the date as YYYY-MM-DD, for example 2026-01-31", param_hint="--since") from None
+        checked = failed = 0
+        untimed: list[str] = []
+        for finding in visit_records.check_stored_records(_db(), current_app.config, since):
+            checked += 1
+            where = f"visit {finding['visit_id']} ({finding['kind']} record, {finding['child']}, stored {finding['stored_at']})"
+            if finding["problem"]:
+                failed += 1
+                click.echo(f"FAILED {where}: {finding['problem']}", err=True)
+            elif finding["untimed"]:
+                untimed.append(f"  {where}: {', '.join(finding['untimed'])}")
+        scope = f" stored since {since}" if since else ""
+        click.echo(f"Checked {checked} stored record{'' if checked == 1 else 's'}{scope}: {checked - failed} intact "
+                   f"and matching their SHA-256, {failed} failed.")
+        if untimed:
+            click.echo(f"{len(untimed)} carry signatures without a trusted timestamp (their time is the signing "
+                       "server's clock):")
+            for line in untimed:
+                click.echo(line)
+        if failed:
+            raise click.exceptions.Exit(1)
 
     @app.cli.command("verify-record")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -259,6 +260,47 @@ def stored_record(db: Any, visit_id: str, user: dict[str, Any], config: dict[str
     audit.record(db, action="download_record", object_type="visit", object_id=visit_id, child_id=row["child_id"],
                  user=user, detail={"sha256": row["sha256"]})
     return data, row["sha256"]
+
+
+RESTORE_ADVICE = "restore it from a backup and report it as an information security incident"
+
+
+def check_stored_records(db: Any, config: dict[str, Any], since: str | None = None) -> Iterator[dict[str, Any]]:
+    """Check every stored signed record (those stored on or after ``since``, an ISO date, if given), oldest first.
+
+    Yields one finding per record: ``visit_id``, ``kind`` (signed or countersigned), ``child``, ``stored_at``,
+    ``problem`` (None, or what is wrong: the file is missing, does not match the SHA-256 kept for it, or its
+    signatures are not intact) and ``untimed`` (the fields of intact signatures whose time no trusted
+    time-stamping authority attests: their time is the signing server's clock). Reads only; changes nothing.
+    """
+    trusted = signing.trusted_certificates(config["SIGNING_DIR"]) if os.path.isdir(config["SIGNING_DIR"]) else []
+    rows = store.query(db, """SELECT r.visit_id, r.kind, r.filename, r.sha256, r.created_at,
+                                     c.given_name, c.family_name
+                              FROM records r JOIN visits v ON v.id = r.visit_id JOIN children c ON c.id = v.child_id
+                              WHERE r.created_at >= ? ORDER BY r.created_at, r.id""", (since or "",))
+    for row in rows:
+        finding = {"visit_id": row["visit_id"], "kind": row["kind"], "stored_at": row["created_at"],
+                   "child": f"{row['given_name']} {row['family_name']}", "problem": None, "untimed": []}
+        path = Path(config["RECORDS_DIR"]) / row["filename"]
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            finding["problem"] = (f"the stored file {row['filename']} cannot be read ({error.strerror or error}): "
+                                  f"{RESTORE_ADVICE}")
+            yield finding
+            continue
+        if hashlib.sha256(data).hexdigest() != row["sha256"]:
+            finding["problem"] = f"the stored file {row['filename']} does not match the SHA-256 kept for it: {RESTORE_ADVICE}"
+            yield finding
+            continue
+        report = signing.verify_pdf(data, trusted)
+        if not report["intact"]:
+            finding["problem"] = (f"the stored file {row['filename']} fails its signature check "
+                                  f"({report['summary'].split(':')[0].rstrip('.')}): {RESTORE_ADVICE}")
+        else:
+            finding["untimed"] = [s["field"] for s in report["signatures"]
+                                  if not (s.get("timestamp") and s["timestamp"]["intact"] and s["timestamp"]["trusted"])]
+        yield finding
 
 
 BUNDLE_KEY = "/HomeVisitBundle"

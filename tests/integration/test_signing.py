@@ -433,3 +433,65 @@ def test_the_zip_index_makes_names_that_look_like_formulas_inert():
            "visitor_name": "+Priya", "record_kind": "signed", "sha256": "ab" * 32}
     [parsed] = list(csv.DictReader(io.StringIO(_index_csv([row]).decode("utf-8"))))
     assert parsed["child"].startswith("'=") and parsed["visitor"] == "'+Priya"
+
+
+def test_check_records_sweeps_every_stored_record_and_names_any_that_fail(
+        signing_app, db, users, child, token_for, signed_in, tsa):
+    app = signing_app
+    runner = app.test_cli_runner()
+    first, _, _ = signed_visit(app, token_for, child)
+    second, _, _ = signed_visit(app, token_for, child)
+    sup = signed_in("supervisor")
+    assert sup.post_form(f"/visits/{second['id']}/countersign", {},
+                         page_url=f"/visits/{second['id']}").status_code in (302, 303)
+    # a third signed once a time-stamping authority is set up (its root trusted): its time is attested
+    app.config["SIGNING_TSA_URL"] = tsa.url
+    (Path(app.config["SIGNING_DIR"]) / "trusted").mkdir(exist_ok=True)
+    (Path(app.config["SIGNING_DIR"]) / "trusted" / "tsa.pem").write_bytes(tsa.certificate_pem)
+    third, _, _ = signed_visit(app, token_for, child)
+
+    result = runner.invoke(args=["check-records"])
+    assert result.exit_code == 0, result.output
+    assert "Checked 4 stored records: 4 intact and matching their SHA-256, 0 failed." in result.output
+    untimed = [line for line in result.output.splitlines() if line.startswith("  visit ")]
+    assert len(untimed) == 3 and "3 carry signatures without a trusted timestamp" in result.output
+    assert not any(third["id"] in line for line in untimed)
+    assert any(second["id"] in line and "countersigned record" in line and "Supervisor" in line for line in untimed)
+    assert all("Isla Marsh" in line for line in untimed)
+
+    files = {r["visit_id"] + r["kind"]: Path(app.config["RECORDS_DIR"]) / r["filename"]
+             for r in store.query(db, "SELECT visit_id, kind, filename FROM records")}
+    stored = files[first["id"] + "signed"]
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    stored.write_bytes(bytes(data))
+    files[second["id"] + "countersigned"].unlink()
+    result = runner.invoke(args=["check-records"])
+    assert result.exit_code == 1
+    assert f"FAILED visit {first['id']} (signed record, Isla Marsh" in result.output
+    assert "does not match the SHA-256 kept for it: restore it from a backup" in result.output
+    assert f"FAILED visit {second['id']} (countersigned record" in result.output and "cannot be read" in result.output
+    assert "Checked 4 stored records: 2 intact and matching their SHA-256, 2 failed." in result.output
+
+    later = runner.invoke(args=["check-records", "--since", "2999-01-01"])
+    assert later.exit_code == 0 and "Checked 0 stored records stored since 2999-01-01" in later.output
+    wrong = runner.invoke(args=["check-records", "--since", "last week"])
+    assert wrong.exit_code == 2 and "Give the date as YYYY-MM-DD" in wrong.output
+
+
+def test_check_records_catches_a_record_altered_with_its_fingerprint_updated_to_match(
+        signing_app, db, child, token_for):
+    app = signing_app
+    body, _, _ = signed_visit(app, token_for, child)
+    row = store.query_one(db, "SELECT id, filename FROM records WHERE visit_id = ?", (body["id"],))
+    path = Path(app.config["RECORDS_DIR"]) / row["filename"]
+    data = bytearray(path.read_bytes())
+    data[data.index(b"stream") + 40] ^= 0x01  # inside the signed range
+    path.write_bytes(bytes(data))
+    with store.write(db):  # someone with access to both the files and the database
+        store.execute(db, "UPDATE records SET sha256 = ? WHERE id = ?", (hashlib.sha256(bytes(data)).hexdigest(), row["id"]))
+    result = app.test_cli_runner().invoke(args=["check-records"])
+    assert result.exit_code == 1
+    assert f"FAILED visit {body['id']} (signed record, Isla Marsh" in result.output
+    assert "fails its signature check (The record has been altered since it was signed)" in result.output
+    assert "restore it from a backup" in result.output
