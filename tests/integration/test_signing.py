@@ -456,7 +456,9 @@ def test_check_records_sweeps_every_stored_record_and_names_any_that_fail(
     untimed = [line for line in result.output.splitlines() if line.startswith("  visit ")]
     assert len(untimed) == 3 and "3 carry signatures without a trusted timestamp" in result.output
     assert not any(third["id"] in line for line in untimed)
-    assert any(second["id"] in line and "countersigned record" in line and "Supervisor" in line for line in untimed)
+    assert any(second["id"] in line and "countersigned record" in line
+               and line.endswith("the visitor's signature, the supervisor's countersignature") for line in untimed)
+    assert any(first["id"] in line and line.endswith(": the visitor's signature") for line in untimed)
     assert all("Isla Marsh" in line for line in untimed)
 
     files = {r["visit_id"] + r["kind"]: Path(app.config["RECORDS_DIR"]) / r["filename"]
