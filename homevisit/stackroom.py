@@ -5,8 +5,8 @@ does not fit in what is left of the current chunk gets a new chunk, mapped fresh
 and that chunk is unmapped again the moment the call returns. Code that recurses up and down across the end of
 a chunk (WeasyPrint's layout does, thousands of times a record) therefore maps, faults in and unmaps memory on
 every crossing. Where the crossings fall depends only on how deep the caller's stack already is: the same
-record took 195 ms from one caller and 300 ms from another, with 14,000 page faults instead of 10 (measured
-with ``resource.getrusage`` on Python 3.11; see ``tests/unit/test_stackroom.py``).
+record took 195 ms from one caller and 310 ms from another, with 14,000 page faults instead of 10 (measured
+with ``resource.getrusage`` on Python 3.11; 3.12 and 3.13 behave the same; see ``tests/unit/test_stackroom.py``).
 
 :func:`with_stack_room` runs a function inside one frame that is large enough for CPython to give it a chunk
 of its own, with about 60 KiB free after it: twice what a record's layout and signing use, so their recursion
