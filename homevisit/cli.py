@@ -146,8 +146,8 @@ def register_records(app: Flask) -> None:
                 failed += 1
                 click.echo(f"FAILED {where}: {finding['problem']}", err=True)
             elif finding["untimed"]:
-                words = {"Visitor": "the visitor's signature", "Supervisor": "the supervisor's countersignature"}
-                untimed.append(f"  {where}: {', '.join(words.get(f, f'signature {f}') for f in finding['untimed'])}")
+                fields = (visit_records.SIGNATURE_WORDS.get(f, f"signature {f}") for f in finding["untimed"])
+                untimed.append(f"  {where}: {', '.join(fields)}")
         scope = f" stored since {since}" if since else ""
         click.echo(f"Checked {checked} stored record{'' if checked == 1 else 's'}{scope}: {checked - failed} intact "
                    f"and matching their SHA-256, {failed} failed.")

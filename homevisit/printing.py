@@ -170,6 +170,7 @@ def _child_name(row: dict[str, Any]) -> str:
 def _copy_words(row: dict[str, Any]) -> str:
     return COPY_WORDS.get(row["record_kind"], row["record_kind"])
 
+
 INDEX_COLUMNS = ("file", "child", "visited_at", "visitor", "signatures", "visit_id", "sha256")
 
 

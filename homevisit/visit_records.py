@@ -264,6 +264,14 @@ def stored_record(db: Any, visit_id: str, user: dict[str, Any], config: dict[str
 
 RESTORE_ADVICE = "restore it from a backup and report it as an information security incident"
 
+SIGNATURE_WORDS = {records.SIGNATURE_FIELD: "the visitor's signature", COUNTERSIGN_FIELD: "the supervisor's countersignature"}
+"""A record's signature fields, in words."""
+
+
+def _trusted_certificates(config: dict[str, Any]) -> list[Any]:
+    """The certificates a check of a record trusts: the organisation's, earlier ones and any authority's roots."""
+    return signing.trusted_certificates(config["SIGNING_DIR"]) if os.path.isdir(config["SIGNING_DIR"]) else []
+
 
 def check_stored_records(db: Any, config: dict[str, Any], since: str | None = None) -> Iterator[dict[str, Any]]:
     """Check every stored signed record (those stored on or after ``since``, an ISO date, if given), oldest first.
@@ -273,7 +281,7 @@ def check_stored_records(db: Any, config: dict[str, Any], since: str | None = No
     signatures are not intact) and ``untimed`` (the fields of intact signatures whose time no trusted
     time-stamping authority attests: their time is the signing server's clock). Reads only; changes nothing.
     """
-    trusted = signing.trusted_certificates(config["SIGNING_DIR"]) if os.path.isdir(config["SIGNING_DIR"]) else []
+    trusted = _trusted_certificates(config)
     rows = store.query(db, """SELECT r.visit_id, r.kind, r.filename, r.sha256, r.created_at,
                                      c.given_name, c.family_name
                               FROM records r JOIN visits v ON v.id = r.visit_id JOIN children c ON c.id = v.child_id
@@ -281,15 +289,14 @@ def check_stored_records(db: Any, config: dict[str, Any], since: str | None = No
     for row in rows:
         finding = {"visit_id": row["visit_id"], "kind": row["kind"], "stored_at": row["created_at"],
                    "child": f"{row['given_name']} {row['family_name']}", "problem": None, "untimed": []}
-        path = Path(config["RECORDS_DIR"]) / row["filename"]
         try:
-            data = path.read_bytes()
+            data = read_record_file(config, row["filename"], row["sha256"])
         except OSError as error:
             finding["problem"] = (f"the stored file {row['filename']} cannot be read ({error.strerror or error}): "
                                   f"{RESTORE_ADVICE}")
             yield finding
             continue
-        if hashlib.sha256(data).hexdigest() != row["sha256"]:
+        except SignError:
             finding["problem"] = f"the stored file {row['filename']} does not match the SHA-256 kept for it: {RESTORE_ADVICE}"
             yield finding
             continue
@@ -310,8 +317,7 @@ check of the bundle can say what it is."""
 
 def verify_record(db: Any, pdf: bytes, *, config: dict[str, Any]) -> dict[str, Any]:
     """Is this PDF intact, who signed it and when, does it match a stored copy, anything changed after signing?"""
-    report = signing.verify_pdf(pdf, signing.trusted_certificates(config["SIGNING_DIR"])
-                                if os.path.isdir(config["SIGNING_DIR"]) else [])
+    report = signing.verify_pdf(pdf, _trusted_certificates(config))
     digest = hashlib.sha256(pdf).hexdigest()
     match = store.query_one(db, "SELECT visit_id, kind, created_at FROM records WHERE sha256 = ?", (digest,))
     report["sha256"] = digest
