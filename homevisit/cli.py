@@ -162,7 +162,8 @@ def register_records(app: Flask) -> None:
     @app.cli.command("verify-record")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def verify_record(path: str) -> None:
-        """Check a signed PDF visit record: intact or altered, who signed and when, stored copy, later changes."""
+        """Check a signed PDF visit record or referral pack: intact or altered, who signed and when, stored copy,
+        later changes."""
         from homevisit import visit_records
 
         report = visit_records.verify_record(_db(), Path(path).read_bytes(), config=current_app.config)
@@ -179,7 +180,11 @@ def register_records(app: Flask) -> None:
             else:
                 click.echo("    timestamp: none (the time is the signing server's clock)")
         click.echo(f"  changed after signing: {'yes' if report['changed_after_signing'] else 'no'}")
-        click.echo(f"  matches our stored copy: {'yes, record ' + report['stored']['visit_id'] if report['matches_stored_copy'] else 'no'}")
+        stored = report["stored"] or {}
+        if stored.get("referral_id"):
+            click.echo(f"  matches our stored copy: yes, referral pack {stored['referral_id']}")
+        else:
+            click.echo(f"  matches our stored copy: {'yes, record ' + stored['visit_id'] if stored else 'no'}")
         click.echo(f"  sha256 {report['sha256']}")
         if not report["intact"]:
             raise click.exceptions.Exit(1)

@@ -396,6 +396,104 @@ HCA_ITEMS = ("hca_smell", "hca_floors", "hca_surfaces", "hca_crockery", "hca_toi
              "hca_clothing_hair", "hca_rubbish")
 
 
+# --- referrals (homevisit.referrals): what is stored about a referral, the hub's responses and strategy discussions
+REFERRAL_METHODS = (("phone", "Phone"), ("secure_email", "Secure email"), ("portal", "Online portal"))
+REFERRAL_DECISIONS = (
+    ("assessment", "Accepted for assessment"),
+    ("strategy_discussion", "Strategy discussion"),
+    ("early_help", "Early help"),
+    ("no_further_action", "No further action"),
+    ("more_information", "More information requested"),
+)
+REFERRAL_STATUSES = (("draft", "Not sent yet"), ("sent", "Sent: waiting for acknowledgement"),
+                     ("acknowledged", "Acknowledged: waiting for a decision"), ("decided", "Decided"))
+REFERRAL_RESPONSE_KINDS = (
+    ("sent", "Sent"), ("acknowledgement", "The hub acknowledged it"), ("decision", "The hub's decision"),
+    ("information_sent", "The information asked for was sent"), ("dispute", "The referrer disagreed"),
+    ("dispute_resolved", "The disagreement was resolved"), ("escalation", "An escalation step opened"),
+)
+STRATEGY_DECISIONS = (
+    ("s47", "Section 47 enquiry"),
+    ("medical", "Child protection medical"),
+    ("no_further_action", "No further action"),
+)
+STRATEGY_AGENCIES = (
+    ("social_care", "Children's social care"),
+    ("police", "Police"),
+    ("health", "Health (health visitor, GP, paediatrician or named nurse)"),
+    ("education", "School, nursery or early years"),
+    ("housing", "Housing"),
+    ("other", "Another agency"),
+)
+
+REFERRAL_FIELDS: tuple[Field, ...] = (
+    _f("id", "referral", "Referral id (a UUID the client chooses)", TEXT, "the referral id", required=True),
+    _f("child_id", "referral", "The child", TEXT, "the child's id", required=True),
+    _f("referrer_id", "referral", "Who made the referral (user id)", INT, "the referrer"),
+    _f("agency", "referral", "Who the referral went to (a key of the instance's REFERRAL_AGENCIES)", TEXT,
+       "the agency", required=True, hint="Default: mash, the Multi-Agency Safeguarding Hub"),
+    _f("reason", "referral", "Why are you referring?", TEXT, "the reason", required=True, max_length=10_000),
+    _f("supporting_rules", "referral", "Which required actions support the referral?", MULTI, "the supporting rules",
+       hint="Rule ids, like R16; semicolon-separated in CSV"),
+    _f("started_from", "referral", "Where it was started", CHOICE, "where it was started",
+       choices=(("action", "A required action"), ("concern", "A concern"), ("child", "The child's page"),
+                ("api", "The API"))),
+    _f("form", "referral", "The multi-agency referral form's answers", TEXT, "the form",
+       hint="JSON object keyed by question: household, parental_responsibility, parents_told, parents_consent, "
+            "not_told_why, seen_and_heard, child_experience, other_agencies, next_steps", max_length=80_000),
+    _f("status", "referral", "Where the referral has got to", CHOICE, "the status", choices=REFERRAL_STATUSES),
+    _f("sent_at", "referral", "When did you send it?", DATETIME, "when it was sent"),
+    _f("method", "referral", "How did you send it?", CHOICE, "how it was sent", choices=REFERRAL_METHODS),
+    _f("reference", "referral", "Reference", TEXT, "the reference", max_length=200),
+    _f("received_at", "referral", "When the hub is taken to have received it", DATETIME, "when it was received",
+       hint="At once within working hours on a working day, else at the start of the next working day"),
+    _f("ack_due_at", "referral", "When the acknowledgement is due", DATETIME, "the acknowledgement deadline",
+       hint="Default: 1 working day after receipt (Working Together 2023)"),
+    _f("decision_due_at", "referral", "When the decision is due", DATETIME, "the decision deadline",
+       hint="Default: 1 working day after receipt (Working Together 2023)"),
+    _f("acknowledged_at", "referral", "When the hub acknowledged it", DATETIME, "the acknowledgement"),
+    _f("acknowledged_by", "referral", "Who at the hub acknowledged it", TEXT, "who acknowledged it", max_length=200),
+    _f("decision", "referral", "What did the hub decide?", CHOICE, "the decision", choices=REFERRAL_DECISIONS),
+    _f("decision_reasons", "referral", "The reasons the hub gave", TEXT, "the reasons", max_length=10_000),
+    _f("decided_at", "referral", "When the hub decided", DATETIME, "when it decided"),
+    _f("decided_by", "referral", "Who at the hub decided", TEXT, "who decided", max_length=200),
+    _f("disputed_at", "referral", "When the referrer disagreed with the decision", DATETIME, "the dispute"),
+    _f("dispute_reason", "referral", "Why do you disagree with the decision?", TEXT, "why", max_length=10_000),
+    _f("dispute_resolved_at", "referral", "When the disagreement was resolved", DATETIME, "the resolution"),
+    _f("dispute_resolution", "referral", "How was the disagreement resolved?", TEXT, "how", max_length=10_000),
+    _f("escalation_step", "referral", "The escalation step reached (0: none open)", INT, "the step"),
+    _f("pack_sha256", "referral", "SHA-256 of the signed referral pack (PDF/A)", TEXT, "the pack's fingerprint"),
+    _f("pack_signed_at", "referral", "When the pack was signed", DATETIME, "when the pack was signed"),
+    _f("created_at", "referral", "When the referral was first saved", DATETIME, "when it was saved"),
+)
+REFERRAL_RESPONSE_FIELDS: tuple[Field, ...] = (
+    _f("referral_id", "referral_response", "The referral", TEXT, "the referral", required=True),
+    _f("kind", "referral_response", "What happened", CHOICE, "what happened", choices=REFERRAL_RESPONSE_KINDS,
+       required=True),
+    _f("at", "referral_response", "When", DATETIME, "when", required=True),
+    _f("hub_contact", "referral_response", "Who at the hub?", TEXT, "who at the hub", max_length=200),
+    _f("decision", "referral_response", "The decision (for a decision)", CHOICE, "the decision",
+       choices=REFERRAL_DECISIONS),
+    _f("reasons", "referral_response", "The reasons given, or what was recorded", TEXT, "the reasons",
+       max_length=10_000),
+    _f("recorded_by", "referral_response", "Who recorded it (user id; empty when the service opened a step)", INT,
+       "who recorded it"),
+)
+STRATEGY_FIELDS: tuple[Field, ...] = (
+    _f("id", "strategy_discussion", "Strategy discussion id (a UUID the client chooses)", TEXT, "the id",
+       required=True),
+    _f("child_id", "strategy_discussion", "The child", TEXT, "the child", required=True),
+    _f("referral_id", "strategy_discussion", "The referral it followed, if any", TEXT, "the referral"),
+    _f("held_at", "strategy_discussion", "When was it held?", DATETIME, "when it was held", required=True),
+    _f("attendees", "strategy_discussion", "Which agencies attended?", MULTI, "the agencies",
+       choices=STRATEGY_AGENCIES, required=True),
+    _f("decision", "strategy_discussion", "What was decided?", CHOICE, "the decision", choices=STRATEGY_DECISIONS,
+       required=True),
+    _f("notes", "strategy_discussion", "Notes of the discussion", TEXT, "the notes", max_length=10_000),
+    _f("recorded_by", "strategy_discussion", "Who recorded it (user id)", INT, "who recorded it"),
+)
+
+
 def fields_in_section(section: str) -> list[Field]:
     """The visit fields asked on one section's page, in the order they are asked."""
     return [f for f in VISIT_FIELDS if f.section == section]
@@ -405,7 +503,8 @@ def dictionary_rows() -> list[dict[str, Any]]:
     """Every field of the data dictionary as plain rows: entity, name, question, type, unit, allowed values, section."""
     rows = []
     for entity, fields in (("child", CHILD_FIELDS), ("visit", VISIT_FIELDS), ("injury", INJURY_FIELDS),
-                           ("carer_present", CARER_FIELDS)):
+                           ("carer_present", CARER_FIELDS), ("referral", REFERRAL_FIELDS),
+                           ("referral_response", REFERRAL_RESPONSE_FIELDS), ("strategy_discussion", STRATEGY_FIELDS)):
         for f in fields:
             if f.choices:
                 allowed = "; ".join(f"{v} ({label})" for v, label in f.choices)

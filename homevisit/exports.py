@@ -34,6 +34,9 @@ from homevisit.dictionary import (
     INJURY_FIELDS,
     INT,
     MULTI,
+    REFERRAL_FIELDS,
+    REFERRAL_RESPONSE_FIELDS,
+    STRATEGY_FIELDS,
     TEXT,
     VISIT_FIELDS,
     Field,
@@ -125,6 +128,19 @@ CONCERNS = Table("concerns", _plain("k", "id:s occurred_on:s reporter_role:s age
                                          "categories:m recorded_by:n created_at:s"), "concerns k",
                  "FROM concerns k JOIN children c ON c.id = k.child_id AND c.team_id = k.team_id "
                  "WHERE {where} ORDER BY k.occurred_on, k.id", frozenset({"source"}))
+
+# Referrals, the hub's responses (in order) and strategy discussions: their own words may name third parties.
+REFERRALS = Table("referrals", _from_fields("r", REFERRAL_FIELDS), "referrals r",
+                  "FROM referrals r JOIN children c ON c.id = r.child_id AND c.team_id = r.team_id "
+                  "WHERE {where} ORDER BY r.created_at, r.id")
+REFERRAL_RESPONSES = Table("referral_responses", _from_fields("x", REFERRAL_RESPONSE_FIELDS), "referral_responses x",
+                           "FROM referral_responses x JOIN referrals r ON r.id = x.referral_id "
+                           "JOIN children c ON c.id = r.child_id AND c.team_id = r.team_id "
+                           "WHERE {where} ORDER BY r.created_at, x.at, x.id", frozenset({"hub_contact"}))
+STRATEGIES = Table("strategy_discussions", _from_fields("s", STRATEGY_FIELDS), "strategy_discussions s",
+                   "FROM strategy_discussions s JOIN children c ON c.id = s.child_id AND c.team_id = s.team_id "
+                   "WHERE {where} ORDER BY s.held_at, s.id")
+REFERRAL_TABLES = (REFERRALS, REFERRAL_RESPONSES, STRATEGIES)
 
 
 def _csv_expr(c: Column) -> str:
@@ -522,14 +538,20 @@ def json_array(documents: Iterable[Any]) -> Iterator[bytes]:
 
 
 def _xlsx(db: Any, tables: Sequence[Table], where: str, params: Sequence[Any], counts: dict[str, int]) -> Iterator[bytes]:
-    """A workbook with a sheet per table, written row by row into a zip that streams as it grows.
+    """A workbook with a sheet per table, each filtered by ``where`` (see _xlsx_tables)."""
+    return _xlsx_tables(db, [(t, where) for t in tables], params, counts)
+
+
+def _xlsx_tables(db: Any, tables: Sequence[tuple[Table, str]], params: Sequence[Any],
+                 counts: dict[str, int]) -> Iterator[bytes]:
+    """A workbook with a sheet per (table, filter), written row by row into a zip that streams as it grows.
 
     Text is always a string cell (an inline string), so "=..." can never become a formula; characters XML
     cannot carry (control characters) are dropped.
     """
     from homevisit import xlsx
 
-    def sheet(table: Table) -> Iterator[bytes]:
+    def sheet(table: Table, where: str) -> Iterator[bytes]:
         convert = _converter(table, for_xlsx=True)
 
         def rows() -> Iterator[list[Any]]:
@@ -541,8 +563,8 @@ def _xlsx(db: Any, tables: Sequence[Table], where: str, params: Sequence[Any], c
         return xlsx.sheet_xml(table.header, rows())
 
     members: list[tuple[str, Iterable[bytes]]] = [
-        (name, [data]) for name, data in xlsx.workbook_parts([t.name for t in tables])]
-    members += [(f"xl/worksheets/sheet{i}.xml", sheet(t)) for i, t in enumerate(tables, start=1)]
+        (name, [data]) for name, data in xlsx.workbook_parts([t.name for t, _w in tables])]
+    members += [(f"xl/worksheets/sheet{i}.xml", sheet(t, w)) for i, (t, w) in enumerate(tables, start=1)]
     yield from zip_stream(members, compresslevel=1)
 
 
@@ -623,7 +645,8 @@ def chronology_csv(database: str | os.PathLike[str], user: dict[str, Any], child
 def subject_access_export(database: str | os.PathLike[str], user: dict[str, Any], child: dict[str, Any], *,
                           redact: bool) -> Iterator[bytes]:
     """Everything held about one child, as a zip: child.json, visits.csv and visits.json (drafts too: they are
-    held), injuries.csv, carers_present.csv, actions.csv, concerns.csv and audit_trail.csv (who viewed or
+    held), injuries.csv, carers_present.csv, actions.csv, concerns.csv, referrals.csv, referral_responses.csv,
+    strategy_discussions.csv and audit_trail.csv (who viewed or
     changed the record, oldest first). With ``redact``, third parties' names become "[redacted]"."""
     where, params = VisitFilter(team_id=user["team_id"], child_id=child["id"], include_drafts=True).where()
     child_params = [child["id"], user["team_id"]]
@@ -643,6 +666,8 @@ def subject_access_export(database: str | os.PathLike[str], user: dict[str, Any]
             ("carers_present.csv", _table_csv(db, CARERS, where, params, counts, redactor)),
             ("actions.csv", _table_csv(db, CHILD_ACTIONS, _CHILD_SCOPE, child_params, counts, redactor)),
             ("concerns.csv", _table_csv(db, CONCERNS, _CHILD_SCOPE, child_params, counts, redactor)),
+            *((f"{t.name}.csv", _table_csv(db, t, _CHILD_SCOPE, child_params, counts, redactor))
+              for t in REFERRAL_TABLES),
             ("audit_trail.csv", _csv_lines(AUDIT_TRAIL_COLUMNS, ([e.get(n) for n in AUDIT_TRAIL_COLUMNS]
                                                                  for e in reversed(trail)))),
         ])
@@ -662,6 +687,25 @@ def dictionary_csv() -> Iterator[bytes]:
 def dictionary_json() -> Iterator[bytes]:
     """The data dictionary as a JSON array of fields."""
     return json_array({name: r[name] for name in DICTIONARY_COLUMNS} for r in dictionary_rows())
+
+
+def referrals_export(database: str | os.PathLike[str], user: dict[str, Any], fmt: str, *,
+                     date_from: str | None = None, date_to: str | None = None) -> Iterator[bytes]:
+    """The team's referrals (started in the date range, by their first save), as a zip of referrals.csv,
+    referral_responses.csv and strategy_discussions.csv, or as an XLSX workbook with a sheet each. Audited."""
+    where = "c.team_id = ? AND substr(r.created_at, 1, 10) >= ? AND substr(r.created_at, 1, 10) <= ?"
+    strategy_where = "c.team_id = ? AND substr(s.held_at, 1, 10) >= ? AND substr(s.held_at, 1, 10) <= ?"
+    params = [user["team_id"], date_from or "0000-01-01", date_to or "9999-12-31"]
+
+    def body(db: Any, counts: dict[str, int]) -> Iterator[bytes]:
+        if fmt == "xlsx":
+            return _xlsx_tables(db, [(REFERRALS, where), (REFERRAL_RESPONSES, where), (STRATEGIES, strategy_where)],
+                                params, counts)
+        return zip_stream([(f"{t.name}.csv", _table_csv(db, t, w, params, counts))
+                           for t, w in ((REFERRALS, where), (REFERRAL_RESPONSES, where), (STRATEGIES, strategy_where))])
+
+    return _audited(database, user, what="referrals", fmt=fmt, child_id=None,
+                    filters={"from": date_from, "to": date_to}, body=body)
 
 
 def filename_for(what: str, fmt: str, *, child_id: str | None = None, on: date | None = None) -> str:

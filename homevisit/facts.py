@@ -52,6 +52,7 @@ DEFAULT_SETTINGS: dict[str, float] = {
     "repeat_window_days": 180,
     "social_worker_window_days": 120,
     "missed_window_days": 180,
+    "rereferral_window_days": 90,
 }
 
 _N, _B, _S = DataType.NULLABLE(DataType.FLOAT), DataType.NULLABLE(DataType.BOOLEAN), DataType.NULLABLE(DataType.STRING)
@@ -129,6 +130,10 @@ DERIVED_FACTS: dict[str, tuple[Any, str]] = {
     "fired_consider": (_SET, "ids of fired rules at the CG89 'consider' level"),
     "fired_suspect": (_SET, "ids of fired rules at the CG89 'suspect' level"),
     "fired_requiring_referral": (_SET, "ids of fired rules that require a referral"),
+    "fired_urgent": (_SET, "ids of fired rules (not process rules) due immediately or the same day: an urgent concern"),
+    # referrals (homevisit.referrals)
+    "open_referral": (_B, "a referral has been sent and the hub has not yet decided on it"),
+    "days_since_no_further_action": (_N, "days from the latest 'no further action' decision on a referral to this visit"),
 }
 
 
@@ -343,6 +348,19 @@ def _history_facts(visit: Mapping[str, Any], history: Mapping[str, Any] | None, 
     }
 
 
+def _referral_facts(history: Mapping[str, Any] | None, moment: datetime) -> dict[str, Any]:
+    """Whether a referral is waiting on a decision, and how long ago the hub last decided 'no further action'.
+
+    Only what was known at the visit counts: a decision recorded as made after the visit is not yet known."""
+    referrals = (history or {}).get("referrals") or []
+    open_referral = any(r.get("status") in ("sent", "acknowledged") and r.get("sent_at")
+                        and london_moment(r["sent_at"]) <= moment for r in referrals)
+    nfa = [london_moment(r["decided_at"]) for r in referrals
+           if r.get("decision") == "no_further_action" and r.get("decided_at") and london_moment(r["decided_at"]) <= moment]
+    days = float((moment.date() - max(nfa).date()).days) if nfa else None
+    return {"open_referral": open_referral, "days_since_no_further_action": days}
+
+
 def _previous_weight(visit: Mapping[str, Any], history: Mapping[str, Any] | None, on: date) -> dict[str, Any]:
     """The last weight on an earlier visit, for when the growth module gave none."""
     for v in reversed((history or {}).get("visits") or []):
@@ -387,6 +405,8 @@ def facts_for(visit: Mapping[str, Any], child: Mapping[str, Any], growth: Mappin
     facts.update(_history_facts(visit, history, on, moment, settings, consider_ids))
     if facts["previous_weight_kg"] is None:
         facts.update(_previous_weight(visit, history, on))
-    for name in ("fired", "fired_categories", "fired_consider", "fired_suspect", "fired_requiring_referral"):
+    facts.update(_referral_facts(history, moment))
+    for name in ("fired", "fired_categories", "fired_consider", "fired_suspect", "fired_requiring_referral",
+                 "fired_urgent"):
         facts[name] = set()
     return facts

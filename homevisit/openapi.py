@@ -16,6 +16,13 @@ from homevisit.dictionary import (
     INJURY_FIELDS,
     INT,
     MULTI,
+    REFERRAL_DECISIONS,
+    REFERRAL_FIELDS,
+    REFERRAL_METHODS,
+    REFERRAL_RESPONSE_KINDS,
+    STRATEGY_AGENCIES,
+    STRATEGY_DECISIONS,
+    STRATEGY_FIELDS,
     VISIT_FIELDS,
     Field,
 )
@@ -100,6 +107,7 @@ def document() -> dict[str, Any]:
             "schemas": {
                 "Child": child_out, "Visit": visit, "StoredVisit": stored_visit, "Action": action,
                 "Injury": _object(INJURY_FIELDS), "CarerPresent": _object(CARER_FIELDS),
+                **_referral_schemas(),
                 "Problem": {"type": "object", "properties": {
                     "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                     "detail": {"type": "string"},
@@ -164,6 +172,7 @@ def document() -> dict[str, Any]:
                               "409": _problem("Already closed"), "422": _problem("Answers need correcting"),
                               **ERRORS}}},
             **_export_paths(),
+            **_referral_paths(uuid_param),
         },
     }
 
@@ -215,11 +224,131 @@ def _export_paths() -> dict[str, Any]:
             "summary": "One child's chronology (visits, concerns, actions), oldest first. Audited.",
             "parameters": child, "responses": {"200": {"description": "The chronology", "content": {media: {}}},
                                                **ERRORS}}}
+    for fmt, media in (("zip", "application/zip"),
+                       ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+        paths[f"/api/v1/exports/referrals.{fmt}"] = {"get": {
+            "summary": "Your team's referrals: referrals, referral_responses and strategy_discussions "
+                       f"({'CSV files' if fmt == 'zip' else 'a sheet each'}). Supervisors and admins. Audited.",
+            "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+                            "description": "First day a referral was started"},
+                           {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
+                            "description": "Last day a referral was started"}],
+            "responses": {"200": {"description": "The export", "content": {media: {}}},
+                          "422": _problem("A date needs correcting"), **forbidden, **ERRORS}}}
     paths["/api/v1/exports/children/{child_id}/subject-access.zip"] = {"get": {
         "summary": "Everything held about one child, for a subject access request: child.json, visits.csv, "
-                   "visits.json, injuries.csv, carers_present.csv, actions.csv, concerns.csv, audit_trail.csv. "
+                   "visits.json, injuries.csv, carers_present.csv, actions.csv, concerns.csv, referrals.csv, "
+                   "referral_responses.csv, strategy_discussions.csv, audit_trail.csv. "
                    "Supervisors and admins. Audited.",
         "parameters": child + [{"name": "redact", "in": "query", "schema": {"enum": ["1"]},
                                 "description": "1: third parties' names become [redacted]"}],
         "responses": {"200": {"description": "The zip", "content": {"application/zip": {}}}, **forbidden, **ERRORS}}}
     return paths
+
+
+_FORM_KEYS = ("household", "parental_responsibility", "parents_told", "parents_consent", "not_told_why",
+              "seen_and_heard", "child_experience", "other_agencies", "next_steps")
+
+
+def _referral_schemas() -> dict[str, Any]:
+    """Referrals, the hub's responses and strategy discussions (homevisit.referrals; docs/referrals.md)."""
+    new_referral = {"type": "object", "required": ["child_id", "agency", "reason"], "properties": {
+        "child_id": {"type": "string", "format": "uuid"},
+        "agency": {"type": "string", "description": "A key of the instance's REFERRAL_AGENCIES (default: mash)"},
+        "reason": {"type": "string", "maxLength": 10_000, "description": "Why, in the referrer's words"},
+        "supporting_rules": {"type": "array", "items": {"type": "string"}, "description": "Rule ids, like R16"},
+        "action_id": {"type": ["string", "null"], "description": "The required action it answers"},
+        "concern_id": {"type": ["string", "null"], "description": "The concern it was started from"},
+        "form": {"type": "object", "additionalProperties": False,
+                 "properties": {k: {"type": "string", "maxLength": 8000} for k in _FORM_KEYS}},
+        "sent_at": {"type": ["string", "null"], "format": "date-time",
+                    "description": "When it was sent (not in the future); with method, the hub's timers start"},
+        "method": {"enum": [v for v, _ in REFERRAL_METHODS] + [None]},
+        "reference": {"type": ["string", "null"], "maxLength": 200}}}
+    stored = _object(REFERRAL_FIELDS, {
+        "responses": {"type": "array", "items": _ref("ReferralResponse")},
+        "actions": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "string"}, "rule_id": {"type": "string", "description": "ESC1-3 escalation steps, SD, MI"},
+            "title": {"type": "string"}, "status": {"enum": ["open", "done", "not_done"]},
+            "due_at": {"type": "string", "format": "date-time"}, "owner": {"enum": ["visitor", "supervisor"]}}}},
+        "agency_name": {"type": "string"}})
+    response = {"type": "object", "properties": {
+        "kind": {"enum": [v for v, _ in REFERRAL_RESPONSE_KINDS]}, "at": {"type": "string", "format": "date-time"},
+        "hub_contact": {"type": ["string", "null"]}, "decision": {"enum": [v for v, _ in REFERRAL_DECISIONS] + [None]},
+        "reasons": {"type": ["string", "null"]}, "recorded_by": {"type": ["string", "null"]}}}
+    strategy = {"type": "object", "required": ["child_id", "held_at", "attendees", "decision"], "properties": {
+        "child_id": {"type": "string", "format": "uuid"}, "referral_id": {"type": ["string", "null"]},
+        "held_at": {"type": "string", "format": "date-time"},
+        "attendees": {"type": "array", "minItems": 1, "items": {"enum": [v for v, _ in STRATEGY_AGENCIES]}},
+        "decision": {"enum": [v for v, _ in STRATEGY_DECISIONS]}, "notes": {"type": "string", "maxLength": 10_000},
+        "actions": {"type": "array", "maxItems": 20, "items": {"type": "object", "required": ["action", "who", "due_on"],
+                    "properties": {"action": {"type": "string"}, "who": {"type": "string"},
+                                   "owner": {"enum": ["visitor", "supervisor"]},
+                                   "due_on": {"type": "string", "format": "date"}}}}}}
+    stored_strategy = _object(STRATEGY_FIELDS, {"actions": {"type": "array", "items": {"type": "object"}}})
+    return {"NewReferral": new_referral, "Referral": stored, "ReferralResponse": response,
+            "StrategyDiscussion": strategy, "StoredStrategyDiscussion": stored_strategy}
+
+
+def _referral_paths(uuid_param: dict[str, Any]) -> dict[str, Any]:
+    rid = [{"name": "referral_id", **uuid_param}]
+    conflict = _problem("Already recorded, or not possible in the referral's state")
+    invalid = _problem("Answers need correcting")
+    stored = {"description": "The referral", **_json(_ref("Referral"))}
+    return {
+        "/api/v1/referrals": {"get": {
+            "summary": "Your team's referrals, newest first (stalled ones are escalated before answering)",
+            "parameters": [{"name": "child_id", "in": "query", "schema": {"type": "string"}},
+                           {"name": "status", "in": "query",
+                            "schema": {"enum": ["draft", "sent", "acknowledged", "decided"]}}],
+            "responses": {"200": {"description": "Referrals"}, "422": invalid, **ERRORS}}},
+        "/api/v1/referrals/{referral_id}": {
+            "put": {"summary": "Store a referral under the client's UUID (idempotent: replay 200, different body 409)",
+                    "parameters": rid, "requestBody": _json(_ref("NewReferral")),
+                    "responses": {"201": {**stored, "description": "Stored"}, "200": {**stored, "description": "Replay"},
+                                  "409": _problem("Same id, different body"), "422": invalid, **ERRORS}},
+            "get": {"summary": "A referral with its deadlines, the hub's responses and its actions",
+                    "parameters": rid, "responses": {"200": stored, **ERRORS}}},
+        "/api/v1/referrals/{referral_id}/sent": {"post": {
+            "summary": "Record when and how a draft referral was sent; the hub's timers start",
+            "parameters": rid, "requestBody": _json({"type": "object", "required": ["sent_at", "method"], "properties": {
+                "sent_at": {"type": "string", "format": "date-time"},
+                "method": {"enum": [v for v, _ in REFERRAL_METHODS]}, "reference": {"type": "string"}}}),
+            "responses": {"200": stored, "409": conflict, "422": invalid, **ERRORS}}},
+        "/api/v1/referrals/{referral_id}/responses": {"post": {
+            "summary": "Record the hub's acknowledgement or decision, or that the information it asked for was sent",
+            "parameters": rid, "requestBody": _json({"type": "object", "required": ["kind", "at"], "properties": {
+                "kind": {"enum": ["acknowledgement", "decision", "information_sent"]},
+                "at": {"type": "string", "format": "date-time"}, "hub_contact": {"type": "string"},
+                "decision": {"enum": [v for v, _ in REFERRAL_DECISIONS]}, "reasons": {"type": "string"}}}),
+            "responses": {"201": stored, "409": conflict, "422": invalid, **ERRORS}}},
+        "/api/v1/referrals/{referral_id}/dispute": {"post": {
+            "summary": "Disagree with the hub's decision: the first escalation step opens as a required action",
+            "parameters": rid, "requestBody": _json({"type": "object", "required": ["reason"],
+                                                     "properties": {"reason": {"type": "string"}}}),
+            "responses": {"201": stored, "422": invalid, **ERRORS}}},
+        "/api/v1/referrals/{referral_id}/dispute/resolution": {"post": {
+            "summary": "Record how the disagreement was resolved; its escalation actions close",
+            "parameters": rid, "requestBody": _json({"type": "object", "required": ["resolution"],
+                                                     "properties": {"resolution": {"type": "string"}}}),
+            "responses": {"200": stored, "422": invalid, **ERRORS}}},
+        "/api/v1/referrals/{referral_id}/pack": {"post": {
+            "summary": "Sign the referral pack (PDF/A-3b, PAdES) as the referrer; stored once",
+            "parameters": rid, "requestBody": _json({"type": "object", "required": ["declaration_accepted"],
+                                                     "properties": {"declaration_accepted": {"const": True}}}),
+            "responses": {"201": {"description": "Signed", **_json({"type": "object", "properties": {
+                "referral_id": {"type": "string"}, "pack_sha256": {"type": "string"},
+                "signed_at": {"type": "string", "format": "date-time"}}})},
+                "200": {"description": "Already signed by you (replay)"}, "403": _problem("Not the referrer"),
+                "409": _problem("Signed by someone else"), "422": invalid, **ERRORS}}},
+        "/api/v1/referrals/{referral_id}/pack.pdf": {"get": {
+            "summary": "The signed referral pack", "parameters": rid,
+            "responses": {"200": {"description": "The PDF", "content": {"application/pdf": {}}}, **ERRORS}}},
+        "/api/v1/strategy-discussions/{strategy_id}": {"put": {
+            "summary": "Record a strategy discussion under the client's UUID (idempotent); each allocated action is "
+                       "a tracked required action",
+            "parameters": [{"name": "strategy_id", **uuid_param}], "requestBody": _json(_ref("StrategyDiscussion")),
+            "responses": {"201": {"description": "Stored", **_json(_ref("StoredStrategyDiscussion"))},
+                          "200": {"description": "Replay"}, "409": _problem("Same id, different body"),
+                          "422": invalid, **ERRORS}}},
+    }

@@ -34,7 +34,8 @@ REQUIRED_KEYS = ("id", "title", "condition", "severity", "deadline", "action", "
 OPTIONAL_KEYS = ("concern", "reason", "escalate", "enabled")
 # Deadlines that depend on the child: resolved to "<n>d" from a fact.
 DYNAMIC_DEADLINES = {"reweigh": "reweigh_in_days"}
-FIRED_FACTS = frozenset({"fired", "fired_categories", "fired_consider", "fired_suspect", "fired_requiring_referral"})
+FIRED_FACTS = frozenset({"fired", "fired_categories", "fired_consider", "fired_suspect", "fired_requiring_referral",
+                         "fired_urgent"})
 NOT_RECORDED = "not recorded"
 
 _TYPES = rule_engine.type_resolver_from_dict(FACT_TYPES)
@@ -337,6 +338,8 @@ def fire(rules: RuleSet, facts: dict[str, Any]) -> list[Rule]:
                 facts["fired_categories"].add(rule.category)
                 if rule.concern:
                     facts[f"fired_{rule.concern}"].add(rule.id)
+                if rule.severity in ("immediate", "same_day") and rule.category != "process":
+                    facts["fired_urgent"].add(rule.id)
         for rule in fired:
             if rule.id not in facts["fired_requiring_referral"] and (
                     rule.requires_referral is True or (rule.referral_when and rule.referral_when.matches(facts))):

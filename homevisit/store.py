@@ -534,3 +534,86 @@ def _m0008(db: Database) -> None:
     );
     CREATE INDEX print_jobs_user ON print_jobs(user_id, created_at);
     """)
+
+
+@migrations(name="0009_create_referrals")
+def _m0009(db: Database) -> None:
+    # A referral to children's social care as its own record (homevisit.referrals): what was sent, to whom
+    # and how, the hub's responses in order, the signed referral pack, and the escalation step reached.
+    # Strategy discussions record who attended and what was decided; the actions they allocate, and every
+    # escalation step, are required actions that name their referral or discussion.
+    db.executescript("""
+    CREATE TABLE referrals (
+      id TEXT PRIMARY KEY,
+      child_id TEXT NOT NULL REFERENCES children(id) ON DELETE CASCADE,
+      team_id INTEGER NOT NULL REFERENCES teams(id),
+      referrer_id INTEGER NOT NULL REFERENCES users(id),
+      agency TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      supporting_rules TEXT NOT NULL DEFAULT '[]',
+      started_from TEXT NOT NULL CHECK (started_from IN ('action', 'concern', 'child', 'api')),
+      action_id TEXT REFERENCES actions(id) ON DELETE SET NULL,
+      concern_id TEXT REFERENCES concerns(id) ON DELETE SET NULL,
+      form TEXT NOT NULL DEFAULT '{}',
+      status TEXT NOT NULL CHECK (status IN ('draft', 'sent', 'acknowledged', 'decided')),
+      sent_at TEXT,
+      method TEXT CHECK (method IS NULL OR method IN ('phone', 'secure_email', 'portal')),
+      reference TEXT,
+      received_at TEXT,
+      ack_due_at TEXT,
+      decision_due_at TEXT,
+      acknowledged_at TEXT,
+      acknowledged_by TEXT,
+      decision TEXT CHECK (decision IS NULL OR decision IN
+        ('assessment', 'strategy_discussion', 'early_help', 'no_further_action', 'more_information')),
+      decision_reasons TEXT,
+      decided_at TEXT,
+      decided_by TEXT,
+      disputed_at TEXT,
+      dispute_reason TEXT,
+      dispute_resolved_at TEXT,
+      dispute_resolution TEXT,
+      escalation_step INTEGER NOT NULL DEFAULT 0,
+      escalation_reason TEXT,
+      body_sha256 TEXT,
+      pack_filename TEXT,
+      pack_sha256 TEXT,
+      pack_signed_at TEXT,
+      pack_signed_by INTEGER REFERENCES users(id),
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    );
+    CREATE INDEX referrals_child ON referrals(child_id, created_at);
+    CREATE INDEX referrals_team ON referrals(team_id, status);
+    CREATE INDEX referrals_pack ON referrals(pack_sha256);
+    CREATE TABLE referral_responses (
+      id INTEGER PRIMARY KEY,
+      referral_id TEXT NOT NULL REFERENCES referrals(id) ON DELETE CASCADE,
+      kind TEXT NOT NULL CHECK (kind IN ('sent', 'acknowledgement', 'decision', 'information_sent', 'dispute',
+                                         'dispute_resolved', 'escalation')),
+      at TEXT NOT NULL,
+      hub_contact TEXT,
+      decision TEXT,
+      reasons TEXT,
+      recorded_by INTEGER REFERENCES users(id),
+      recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX referral_responses_referral ON referral_responses(referral_id, at);
+    CREATE TABLE strategy_discussions (
+      id TEXT PRIMARY KEY,
+      child_id TEXT NOT NULL REFERENCES children(id) ON DELETE CASCADE,
+      team_id INTEGER NOT NULL REFERENCES teams(id),
+      referral_id TEXT REFERENCES referrals(id) ON DELETE SET NULL,
+      held_at TEXT NOT NULL,
+      attendees TEXT NOT NULL DEFAULT '[]',
+      decision TEXT NOT NULL CHECK (decision IN ('s47', 'medical', 'no_further_action')),
+      notes TEXT NOT NULL DEFAULT '',
+      body_sha256 TEXT,
+      recorded_by INTEGER NOT NULL REFERENCES users(id),
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX strategy_discussions_child ON strategy_discussions(child_id, held_at);
+    ALTER TABLE actions ADD COLUMN referral_id TEXT REFERENCES referrals(id) ON DELETE CASCADE;
+    ALTER TABLE actions ADD COLUMN strategy_id TEXT REFERENCES strategy_discussions(id) ON DELETE CASCADE;
+    CREATE INDEX actions_referral ON actions(referral_id);
+    """)

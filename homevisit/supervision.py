@@ -7,12 +7,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from homevisit import actions as actions_mod
-from homevisit import audit, store
+from homevisit import audit, referrals, store
 
 LONDON = ZoneInfo("Europe/London")
 
 
-def dashboard(db: Any, team_id: int, *, now: datetime | None = None, person_id: int | None = None) -> dict[str, Any]:
+def dashboard(db: Any, team_id: int, *, now: datetime | None = None, person_id: int | None = None,
+              config: Any = None) -> dict[str, Any]:
     """Every list on the supervisor's dashboard, most urgent first.
 
     With ``person_id`` (someone in the team), the lists about people's work are narrowed to theirs, as for a
@@ -24,6 +25,17 @@ def dashboard(db: Any, team_id: int, *, now: datetime | None = None, person_id: 
     now_text = now.isoformat(timespec="seconds")
     end_of_today = datetime.now(LONDON).replace(hour=23, minute=59, second=59).astimezone(UTC)
     actions_mod.escalate_overdue(db, team_id, now=now_text)
+    referrals.check_timers(db, team_id, config=config or {}, now=now)
+    waiting = referrals.waiting_on_decision(db, team_id, now)
+    disputed = referrals.disputed(db, team_id)
+    if person_id:
+        waiting = [r for r in waiting if r["referrer_id"] == person_id]
+        disputed = [r for r in disputed if r["referrer_id"] == person_id]
+    escalations = store.query(db, """
+        SELECT a.*, c.given_name, c.family_name, ou.name AS owner_name FROM actions a
+        JOIN children c ON c.id = a.child_id LEFT JOIN users ou ON ou.id = a.owner_user_id
+        WHERE a.team_id = ? AND a.status = 'open' AND a.referral_id IS NOT NULL AND a.rule_id LIKE 'ESC%'
+        ORDER BY a.due_at""", (team_id,))
     open_actions = actions_mod.list_actions(db, team_id, status="open", owner_user_id=person_id)
     overdue = [a for a in open_actions if a["due_at"] < now_text]
     due_today = [a for a in open_actions if now_text <= a["due_at"] <= end_of_today.isoformat(timespec="seconds")]
@@ -59,7 +71,8 @@ def dashboard(db: Any, team_id: int, *, now: datetime | None = None, person_id: 
         GROUP BY c.id, h.rule_id HAVING times >= 2 ORDER BY times DESC, last_seen DESC LIMIT 100""", (team_id, since))
     return {"overdue": overdue, "due_today": due_today, "awaiting_countersign": awaiting_countersign,
             "awaiting_review": awaiting_review, "urgent_children": urgent_children, "repeating": repeating,
-            "open_count": len(open_actions)}
+            "open_count": len(open_actions), "referrals_waiting": waiting, "referrals_disputed": disputed,
+            "escalations": escalations}
 
 
 def review_visit(db: Any, visit_id: str, supervisor: dict[str, Any], note: str = "") -> bool:

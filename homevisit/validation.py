@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import nhs_number
+
 from homevisit.dictionary import (
     BOOL,
     CARER_FIELDS,
@@ -241,15 +243,23 @@ def clean_fields(fields: tuple[Field, ...] | list[Field], data: dict[str, Any], 
 
 
 def nhs_number_is_valid(number: str) -> bool:
-    """True when a 10-digit NHS number passes the modulus-11 check."""
+    """True when a 10-digit NHS number (spaces or hyphens allowed) passes the modulus-11 check (``nhs-number``)."""
     digits = re.sub(r"[\s-]", "", number)
-    if not re.fullmatch(r"\d{10}", digits):
-        return False
-    total = sum(int(d) * (10 - i) for i, d in enumerate(digits[:9]))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(digits[9])
+    return bool(re.fullmatch(r"\d{10}", digits)) and nhs_number.is_valid(digits)
+
+
+def nhs_number_message(number: str) -> str | None:
+    """What to do about a mistyped NHS number, or None when it is valid."""
+    digits = re.sub(r"[\s-]", "", number)
+    if not digits.isdigit():
+        return "Enter a valid NHS number using digits only, like 943 476 5919"
+    if len(digits) != 10:
+        return (f"Enter a valid NHS number: it has 10 digits and this has {len(digits)}. "
+                "Check it against the red book")
+    if not nhs_number.is_valid(digits):
+        return ("Enter a valid NHS number: its last digit does not match the others, so a digit is probably "
+                "mistyped. Check it against the red book")
+    return None
 
 
 def validate_child(data: dict[str, Any], *, today: date | None = None) -> tuple[dict[str, Any], Errors]:
@@ -259,9 +269,9 @@ def validate_child(data: dict[str, Any], *, today: date | None = None) -> tuple[
         clean["gestation_days"] = 0
     nhs = clean.get("nhs_number")
     if nhs:
-        if not nhs_number_is_valid(nhs):
-            errors.setdefault("nhs_number", []).append(
-                "Enter a valid NHS number: 10 digits, like 943 476 5919. Check it against the red book")
+        message = nhs_number_message(nhs)
+        if message:
+            errors.setdefault("nhs_number", []).append(message)
         else:
             clean["nhs_number"] = re.sub(r"[\s-]", "", nhs)
     dob = clean.get("date_of_birth")
@@ -327,7 +337,7 @@ def visit_field_names() -> list[str]:
 
 __all__ = [
     "BOOL", "CHOICE", "DATE", "DATETIME", "DECIMAL", "INT", "MULTI", "TEXT",
-    "Errors", "UUID_RE", "clean_fields", "cross_checks", "merge_errors", "nhs_number_is_valid", "parse_value",
+    "Errors", "UUID_RE", "clean_fields", "cross_checks", "merge_errors", "nhs_number_is_valid", "nhs_number_message", "parse_value",
     "range_message", "required_message", "validate_carer", "validate_child", "validate_injury", "validate_section",
     "visit_field_names",
 ]

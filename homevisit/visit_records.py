@@ -320,6 +320,11 @@ def verify_record(db: Any, pdf: bytes, *, config: dict[str, Any]) -> dict[str, A
     report = signing.verify_pdf(pdf, _trusted_certificates(config))
     digest = hashlib.sha256(pdf).hexdigest()
     match = store.query_one(db, "SELECT visit_id, kind, created_at FROM records WHERE sha256 = ?", (digest,))
+    if match is None:  # a signed referral pack (homevisit.referral_records)
+        pack = store.query_one(db, "SELECT id, pack_signed_at FROM referrals WHERE pack_sha256 = ?", (digest,))
+        if pack is not None:
+            match = {"visit_id": None, "referral_id": pack["id"], "kind": "referral_pack",
+                     "created_at": pack["pack_signed_at"]}
     report["sha256"] = digest
     report["matches_stored_copy"] = match is not None
     report["stored"] = match

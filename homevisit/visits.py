@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from homevisit import actions as actions_mod
-from homevisit import audit, concerns, growth, store
+from homevisit import audit, concerns, growth, referrals, store
 from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, VISIT_FIELDS, fields_in_section
 from homevisit.facts import HISTORY_VISIT_FIELDS
 from homevisit.validation import (
@@ -203,6 +203,7 @@ def history_for(db: Any, child_id: str, before_visit_id: str | None = None) -> d
                                        "WHERE child_id = ? ORDER BY started_on", (child_id,)),
         "actions": store.query(db, "SELECT rule_id, status, created_at, due_at FROM actions WHERE child_id = ?",
                                (child_id,)),
+        "referrals": referrals.history_rows(db, child_id),
     }
 
 
@@ -376,7 +377,8 @@ def _derivation_snapshot(db: Any, child_id: str) -> tuple[Any, ...]:
         (SELECT COUNT(*) FROM rule_hits WHERE child_id = ?),
         (SELECT COUNT(*) || ':' || IFNULL(SUM(status = 'open'), 0) FROM actions WHERE child_id = ?),
         (SELECT COUNT(*) || ':' || IFNULL(MAX(ended_on), '') FROM allocations WHERE child_id = ?),
-        (SELECT COUNT(*) FROM concerns WHERE child_id = ?)""", (child_id,) * 5)
+        (SELECT COUNT(*) FROM concerns WHERE child_id = ?),
+        (SELECT COUNT(*) || ':' || IFNULL(MAX(updated_at), '') FROM referrals WHERE child_id = ?)""", (child_id,) * 6)
     return tuple(row.values()) if row else ()
 
 

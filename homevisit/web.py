@@ -14,7 +14,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
-from homevisit import auth, store
+from homevisit import auth, referrals, store
 
 csrf = CSRFProtect()
 
@@ -103,6 +103,9 @@ def close_db(_exc: BaseException | None = None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    problems = referrals.check_settings(app.config)
+    if problems:
+        raise RuntimeError("The referral settings in instance/config.py cannot be used: " + "; ".join(problems))
     app.extensions["homevisit_db"] = get_db
     app.teardown_appcontext(close_db)
     app.session_interface = auth.DatabaseSessionInterface()

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from forms.child import ChildForm, child_form_values
 from forms.concern import ConcernForm, concern_form_values
 from homevisit import actions as actions_mod
-from homevisit import auth, children, concerns, growth, visits
+from homevisit import auth, children, concerns, growth, referrals, visits
 from homevisit.chronology import KINDS, chronology_for
 from homevisit.validation import validate_child
 
@@ -58,6 +58,7 @@ def add() -> Any:
 @auth.access()
 def show(child_id: str) -> Any:
     child = child_or_404(child_id)
+    referrals.check_timers(db(), g.user["team_id"], config=current_app.config)
     history = visits.visits_for_child(db(), child_id, include_drafts_of=g.user["id"])
     series = growth.growth_series(child, visits.measurements_for(db(), child_id))
     chart = growth.weight_chart_svg(child, series) if series or child.get("birth_weight_kg") else None
@@ -69,7 +70,11 @@ def show(child_id: str) -> Any:
     return render_template("children/show.html", child=child, visits=history, series=series, chart=chart,
                            latest=series[-1] if series else None, open_actions=open_actions,
                            allocations=children.allocations(db(), child_id), entries=entries, kinds=kinds,
-                           professional=professional, members=children.team_members(db(), g.user["team_id"]))
+                           professional=professional, members=children.team_members(db(), g.user["team_id"]),
+                           referrals=referrals.referrals_for_child(db(), child_id),
+                           strategies=referrals.strategies_for_child(db(), child_id),
+                           referral_status_words=referrals.STATUS_WORDS, decision_words=referrals.DECISION_WORDS,
+                           strategy_decision_words=referrals.STRATEGY_DECISION_WORDS)
 
 
 @bp.route("/<child_id>/concerns/new", methods=["GET", "POST"])

@@ -157,7 +157,45 @@ def dictionary_download(fmt: str) -> Response:
     return download(chunks, fmt, f"data-dictionary.{fmt}")
 
 
+def _referrals_download(fmt: str) -> tuple[Any, dict[str, list[str]]]:
+    """The team's referrals between ``from`` and ``to`` (ISO dates, optional), or the messages for bad dates."""
+    from datetime import date
+
+    errors: dict[str, list[str]] = {}
+    bounds: dict[str, str | None] = {}
+    for name in ("from", "to"):
+        value = (request.args.get(name) or "").strip()
+        try:
+            bounds[name] = date.fromisoformat(value).isoformat() if value else None
+        except ValueError:
+            errors[name] = [f"Enter the ‘{name}’ date as a real date, like 2026-04-01"]
+    if not errors and bounds["from"] and bounds["to"] and bounds["from"] > bounds["to"]:
+        errors["to"] = ["The ‘to’ date must be the same as or after the ‘from’ date"]
+    if errors:
+        return None, errors
+    chunks = exports.referrals_export(current_app.config["DATABASE"], g.user, fmt, date_from=bounds["from"],
+                                      date_to=bounds["to"])
+    return download(chunks, fmt, exports.filename_for("referrals", fmt)), {}
+
+
+@bp.route("/exports/referrals.<any(zip, xlsx):fmt>")
+@auth.access("supervisor", "admin")
+def referrals_download(fmt: str) -> Any:
+    response, errors = _referrals_download(fmt)
+    return _page(errors, 422) if errors else response
+
+
 # --- the API -------------------------------------------------------------------------------------------
+
+
+@bp.route("/api/v1/exports/referrals.zip", defaults={"fmt": "zip"})
+@bp.route("/api/v1/exports/referrals.xlsx", defaults={"fmt": "xlsx"})
+@auth.access("supervisor", "admin", api=True)
+def api_referrals(fmt: str) -> Response:
+    response, errors = _referrals_download(fmt)
+    if errors:
+        return problem(422, "Some filters need correcting", "See 'errors' for each filter and what to do.", errors)
+    return response
 
 @bp.route("/api/v1/exports/visits.csv", defaults={"fmt": "csv"})
 @bp.route("/api/v1/exports/visits.zip", defaults={"fmt": "zip"})

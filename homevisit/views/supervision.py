@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from homevisit import auth, children, supervision
+from homevisit import auth, children, referrals, supervision
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
@@ -21,10 +21,11 @@ def dashboard() -> Any:
     members = children.team_professionals(db(), g.user["team_id"])
     chosen = request.args.get("person", "")
     person = next((m for m in members if str(m["id"]) == chosen), None)
-    lists = supervision.dashboard(db(), g.user["team_id"], person_id=person["id"] if person else None)
+    lists = supervision.dashboard(db(), g.user["team_id"], person_id=person["id"] if person else None,
+                                  config=current_app.config)
     unknown = bool(chosen) and person is None  # a stale or edited link: show everyone and say so
     return render_template("supervision/dashboard.html", members=members, person=person, unknown_person=unknown,
-                           **lists)
+                           decision_words=referrals.DECISION_WORDS, **lists)
 
 
 @bp.route("/visits/<visit_id>/review", methods=["POST"])

@@ -57,7 +57,8 @@ def test_create_child_with_bad_values_gets_422_with_field_messages(app, token_fo
     assert errors["sex"] == ["Select the child's sex from the list"]
     assert errors["gestation_weeks"] == ["The weeks of gestation at birth must be between 22 and 44"]
     assert errors["birth_weight_kg"] == ["The birth weight must be between 0.3 kg and 6.5 kg"]
-    assert errors["nhs_number"][0].startswith("Enter a valid NHS number")
+    assert errors["nhs_number"] == ["Enter a valid NHS number: its last digit does not match the others, so a digit "
+                                    "is probably mistyped. Check it against the red book"]
 
 
 def test_put_visit_201_then_identical_replay_200_and_one_row(app, db, child, token_for):

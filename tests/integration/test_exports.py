@@ -440,7 +440,8 @@ def _subject_access(app, headers, child_id, redact):
 def test_subject_access_export_holds_everything_about_the_child(app, db, world, token_for):
     archive = _subject_access(app, token_for("supervisor"), world["a1"]["id"], redact=False)
     assert archive.namelist() == ["child.json", "visits.csv", "visits.json", "injuries.csv", "carers_present.csv",
-                                  "actions.csv", "concerns.csv", "audit_trail.csv"]
+                                  "actions.csv", "concerns.csv", "referrals.csv", "referral_responses.csv",
+                                  "strategy_discussions.csv", "audit_trail.csv"]
     child = json.loads(archive.read("child.json"))
     assert child["id"] == world["a1"]["id"] and child["third_party_names_redacted"] is False
     assert len(csv_rows(archive.read("visits.csv"))) == len(json.loads(archive.read("visits.json"))) == 3

@@ -209,7 +209,7 @@ def test_add_a_child_with_messages_for_mistakes(signed_in, db):
     soup = assert_page_well_formed(response.text)
     text = soup.select_one(".govuk-error-summary").get_text()
     assert "Enter the child's date of birth as a real date" in text
-    assert "Enter a valid NHS number" in text
+    assert "Enter a valid NHS number: it has 10 digits and this has 3" in text
     response = b.post_form("/children/new", {"given_name": "Noor", "family_name": "Ali", "date_of_birth": "2026-02-11",
                                              "sex": "female", "gestation_weeks": "39", "gestation_days": "2",
                                              "birth_weight_kg": "3.1"})
