@@ -78,7 +78,7 @@ def register(app: Flask) -> None:
         if if_empty and store.query_one(db, "SELECT id FROM users LIMIT 1"):
             click.echo("Demo data already present: nothing to do.")
             return
-        for line in demo.seed(db, current_app.config["ORGANISATION_NAME"]):
+        for line in demo.seed(db, current_app.config["ORGANISATION_NAME"], config=current_app.config):
             click.echo(line)
         for line in demo.sign_past_visits(db, current_app.config, current_app.static_folder or "static"):
             click.echo(line)

@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from homevisit import auth, children, store, visit_records, visits
+from homevisit import actions, auth, children, referrals, store, visit_records, visits
+from homevisit.calendar import add_working_days
 
 LONDON = ZoneInfo("Europe/London")
 TEAM = "Demo Locality Team"
@@ -35,7 +36,7 @@ def _at(day: date, hour: int = 10) -> str:
     return datetime(day.year, day.month, day.day, hour, 0, tzinfo=LONDON).isoformat(timespec="minutes")
 
 
-def seed(db: Any, organisation: str, *, today: date | None = None) -> list[str]:
+def seed(db: Any, organisation: str, *, today: date | None = None, config: Any = None) -> list[str]:
     """Create the demo team and data; returns the lines to print (passwords shown this once)."""
     from homevisit import rules as rules_mod
 
@@ -88,8 +89,28 @@ def seed(db: Any, organisation: str, *, today: date | None = None) -> list[str]:
     add({"given_name": "Oscar", "family_name": "Nowak", "sex": "male",
          "date_of_birth": (today - timedelta(days=12)).isoformat(), "gestation_weeks": 40, "gestation_days": 1,
          "birth_weight_kg": 3.6}, hv)
+    # Priya referred Leo from the required action his last visits raised, by phone, three working days ago;
+    # the hub has not acknowledged it, so the escalation route is open when the supervisor looks.
+    config = config or {}
+    action = next((a for a in actions.list_actions(db, hv["team_id"], status="open", child_id=falling["id"])
+                   if a["requires_referral"]), None)
+    sent_day = add_working_days(today, -3)
+    referrals.create(db, falling, hv, {
+        "agency": next(iter(referrals.agencies(config))), "action_id": action["id"] if action else None,
+        "reason": "Leo's weight has fallen from 9.9 kg to 8.1 kg over four months, across visits by the health "
+                  "visitor and the social worker. On the last visits there was no food for him, his room was cold "
+                  "with no covering, and he was watchful and frozen. He is 17 months old and cannot stand.",
+        "supporting_rules": [a["rule_id"] for a in actions.list_actions(db, hv["team_id"], status="open",
+                                                                       child_id=falling["id"])
+                             if a["requires_referral"]],
+        "form": {"household": "Mother; a partner of the mother visits", "parental_responsibility": "Mother",
+                 "parents_told": "Yes: told at the visit that I would refer; she said nothing",
+                 "seen_and_heard": "A bare fridge and cupboards; a cold room (14 °C); Leo in a vest, no covering",
+                 "next_steps": "A strategy discussion and a child protection medical"},
+        "sent_at": _at(sent_day, 11), "method": "phone", "reference": "MASH-DEMO-0042"},
+        config=config, rule_ids=set(ruleset.by_id), started_from="action")
     count = store.query_one(db, "SELECT COUNT(*) AS n FROM visits")
-    lines.append(f"Team '{TEAM}': 4 children, {count['n'] if count else 0} visits.")
+    lines.append(f"Team '{TEAM}': 4 children, {count['n'] if count else 0} visits, 1 referral waiting on the hub.")
     return lines
 
 

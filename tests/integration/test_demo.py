@@ -34,6 +34,14 @@ def test_seed_demo_makes_a_team_people_can_sign_in_to_and_runs_once(app, db):
     names = [r["given_name"] for r in store.query(db, "SELECT given_name FROM children")]
     assert any(name in page for name in names)  # the practitioner's demo caseload is there
 
+    # the demo's referral is waiting on the hub past its deadline: the supervisor sees it escalated
+    role, email, password = next(login for login in logins if login[0] == "supervisor")
+    supervisor = Browser(app)
+    assert supervisor.sign_in(email, password).status_code == 302
+    dashboard = supervisor.get("/supervision/").get_data(as_text=True)
+    assert "Leo Harris: sent" in dashboard and "Not acknowledged in time" in dashboard
+    assert "ESC1" in dashboard
+
 
 def test_with_a_signing_key_the_demo_has_signed_records_and_a_visit_left_to_sign_per_child(signing_app, db):
     result = signing_app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
