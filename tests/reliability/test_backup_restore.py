@@ -174,7 +174,7 @@ def test_audit_chain_of_a_backup_matches_the_source_at_that_moment(app, db, user
 
 def test_a_backup_from_an_older_version_is_brought_up_to_date_when_restored(tmp_path):
     """A backup made before the latest migrations (here: before print batches existed) restores with its
-    data intact and this version's tables added, so the service can start on it straight away."""
+    data intact and every later migration (print batches, referrals, ...) applied, so the service can start on it straight away."""
     from homevisit import audit
 
     older = tmp_path / "older.db"
@@ -182,13 +182,17 @@ def test_a_backup_from_an_older_version_is_brought_up_to_date_when_restored(tmp_
     with store.write(db):
         store.migrations.apply(db, stop_before="0008_create_print_jobs")
     audit.record(db, action="older_version", object_type="test")
+    pending = [migration.name for migration in store.migrations.pending(db)]
     db.close()
+    assert pending[0] == "0008_create_print_jobs"
     target = app_for(tmp_path / "instance")
     result = target.test_cli_runner().invoke(args=["restore", str(older)])
     assert result.exit_code == 0, result.output
-    assert "brought up to date with 1 migration(s): 0008_create_print_jobs" in result.output
+    assert (f"brought up to date with {len(pending)} migration(s): {', '.join(pending)}"
+            in result.output)
     with target.app_context():
         restored = target.extensions["homevisit_db"]()
         assert store.query_one(restored, "SELECT COUNT(*) AS n FROM print_jobs")["n"] == 0
+        assert store.query_one(restored, "SELECT COUNT(*) AS n FROM referrals")["n"] == 0
         assert store.query_one(restored, "SELECT action FROM audit_log ORDER BY id DESC LIMIT 1")["action"] == "older_version"
         assert audit.verify_chain(restored)["ok"]
