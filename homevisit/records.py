@@ -581,3 +581,52 @@ def render_batch(
         finally:
             for future in in_flight:
                 future.cancel()
+
+
+# ---------------------------------------------------------------------------------------- referral pack
+REFERRAL_SIGNATURE_FIELD = "Referrer"
+
+
+def render_referral_html(pack: dict[str, Any]) -> str:
+    """The referral pack as an HTML page for print (templates/pdf/referral.html); every value is escaped and
+    only the app's own growth chart SVG is embedded, as an image."""
+    chart = (pack.get("growth") or {}).get("chart_svg")
+    chart_src = _data_url(chart.encode("utf-8"), "image/svg+xml") if chart else None
+    return _environment().get_template("referral.html").render(pack=pack, chart_src=chart_src)
+
+
+@with_stack_room
+def render_referral_pdf(pack: dict[str, Any], static_dir: Path | str) -> bytes:
+    """The pack as an unsigned PDF/A-3b file with the referral's JSON embedded as its source data."""
+    fetcher = StrictURLFetcher(static_dir)
+    return html_to_pdf(
+        render_referral_html(pack),
+        static_dir,
+        fetcher=fetcher,
+        attachments=[
+            Attachment(
+                string=bytes(pack["referral_json"]),
+                name=f"referral-{pack['record_id']}.json",
+                description=f"The referral as recorded (JSON), record {pack['record_id']}",
+                relationship="Source",
+                url_fetcher=fetcher,
+            )
+        ],
+    )
+
+
+@with_stack_room
+def render_signed_referral(pack: dict[str, Any], static_dir: Path | str, signer: Any, timestamper: Any = None) -> bytes:
+    """Render the pack and sign it (PAdES) in the referrer's signature field, as stored and served."""
+    with fewer_collections():
+        pdf = render_referral_pdf(pack, static_dir)
+        signature = pack["signature"]
+        return sign_pdf(
+            pdf,
+            signer,
+            field_name=REFERRAL_SIGNATURE_FIELD,
+            name=signature["name"],
+            reason=f"Multi-agency referral {pack['record_id']} signed by {signature['name']}, {signature['role_words']}",
+            location=pack["organisation"],
+            timestamper=timestamper,
+        )
