@@ -141,7 +141,7 @@ def register_records(app: Flask) -> None:
         untimed: list[str] = []
         for finding in visit_records.check_stored_records(_db(), current_app.config, since):
             checked += 1
-            where = f"visit {finding['visit_id']} ({finding['kind']} record, {finding['child']}, stored {finding['stored_at']})"
+            where = finding["where"]
             if finding["problem"]:
                 failed += 1
                 click.echo(f"FAILED {where}: {finding['problem']}", err=True)

@@ -45,6 +45,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "pdf"
 PDF_VARIANT = "pdf/a-3b"
 OUTPUT_INTENT = "homevisit-srgb"
 SIGNATURE_FIELD = "Visitor"
+REFERRAL_SIGNATURE_FIELD = "Referrer"
 """The signature field of the practitioner's signature; a supervisor countersigns in another field."""
 
 MAX_DATA_URL_BYTES = 4 * 1024 * 1024
@@ -584,7 +585,6 @@ def render_batch(
 
 
 # ---------------------------------------------------------------------------------------- referral pack
-REFERRAL_SIGNATURE_FIELD = "Referrer"
 
 
 def render_referral_html(pack: dict[str, Any]) -> str:

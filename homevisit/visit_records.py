@@ -264,7 +264,8 @@ def stored_record(db: Any, visit_id: str, user: dict[str, Any], config: dict[str
 
 RESTORE_ADVICE = "restore it from a backup and report it as an information security incident"
 
-SIGNATURE_WORDS = {records.SIGNATURE_FIELD: "the visitor's signature", COUNTERSIGN_FIELD: "the supervisor's countersignature"}
+SIGNATURE_WORDS = {records.SIGNATURE_FIELD: "the visitor's signature", COUNTERSIGN_FIELD: "the supervisor's countersignature",
+                   records.REFERRAL_SIGNATURE_FIELD: "the referrer's signature"}
 """A record's signature fields, in words."""
 
 
@@ -274,12 +275,14 @@ def _trusted_certificates(config: dict[str, Any]) -> list[Any]:
 
 
 def check_stored_records(db: Any, config: dict[str, Any], since: str | None = None) -> Iterator[dict[str, Any]]:
-    """Check every stored signed record (those stored on or after ``since``, an ISO date, if given), oldest first.
+    """Check every stored signed file (those stored on or after ``since``, an ISO date, if given): the visit
+    records, oldest first, then the signed referral packs.
 
-    Yields one finding per record: ``visit_id``, ``kind`` (signed or countersigned), ``child``, ``stored_at``,
-    ``problem`` (None, or what is wrong: the file is missing, does not match the SHA-256 kept for it, or its
-    signatures are not intact) and ``untimed`` (the fields of intact signatures whose time no trusted
-    time-stamping authority attests: their time is the signing server's clock). Reads only; changes nothing.
+    Yields one finding per file: ``where`` (which file, in words), ``visit_id`` or ``referral_id``, ``kind``
+    (signed, countersigned or referral pack), ``child``, ``stored_at``, ``problem`` (None, or what is wrong:
+    the file is missing, does not match the SHA-256 kept for it, or its signatures are not intact) and
+    ``untimed`` (the fields of intact signatures whose time no trusted time-stamping authority attests: their
+    time is the signing server's clock). Reads only; changes nothing.
     """
     trusted = _trusted_certificates(config)
     rows = store.query(db, """SELECT r.visit_id, r.kind, r.filename, r.sha256, r.created_at,
@@ -287,27 +290,41 @@ def check_stored_records(db: Any, config: dict[str, Any], since: str | None = No
                               FROM records r JOIN visits v ON v.id = r.visit_id JOIN children c ON c.id = v.child_id
                               WHERE r.created_at >= ? ORDER BY r.created_at, r.id""", (since or "",))
     for row in rows:
-        finding = {"visit_id": row["visit_id"], "kind": row["kind"], "stored_at": row["created_at"],
-                   "child": f"{row['given_name']} {row['family_name']}", "problem": None, "untimed": []}
-        try:
-            data = read_record_file(config, row["filename"], row["sha256"])
-        except OSError as error:
-            finding["problem"] = (f"the stored file {row['filename']} cannot be read ({error.strerror or error}): "
-                                  f"{RESTORE_ADVICE}")
-            yield finding
-            continue
-        except SignError:
-            finding["problem"] = f"the stored file {row['filename']} does not match the SHA-256 kept for it: {RESTORE_ADVICE}"
-            yield finding
-            continue
-        report = signing.verify_pdf(data, trusted)
-        if not report["intact"]:
-            finding["problem"] = (f"the stored file {row['filename']} fails its signature check "
-                                  f"({report['summary'].split(':')[0].rstrip('.')}): {RESTORE_ADVICE}")
-        else:
-            finding["untimed"] = [s["field"] for s in report["signatures"]
-                                  if not (s.get("timestamp") and s["timestamp"]["intact"] and s["timestamp"]["trusted"])]
-        yield finding
+        child = f"{row['given_name']} {row['family_name']}"
+        finding = {"visit_id": row["visit_id"], "kind": row["kind"], "stored_at": row["created_at"], "child": child,
+                   "where": f"visit {row['visit_id']} ({row['kind']} record, {child}, stored {row['created_at']})"}
+        yield _check_stored_file(config, row["filename"], row["sha256"], trusted, finding)
+    packs = store.query(db, """SELECT f.id, f.pack_filename, f.pack_sha256, f.pack_signed_at, c.given_name, c.family_name
+                               FROM referrals f JOIN children c ON c.id = f.child_id
+                               WHERE f.pack_sha256 IS NOT NULL AND f.pack_signed_at >= ?
+                               ORDER BY f.pack_signed_at, f.id""", (since or "",))
+    for row in packs:
+        child = f"{row['given_name']} {row['family_name']}"
+        finding = {"referral_id": row["id"], "kind": "referral pack", "stored_at": row["pack_signed_at"],
+                   "child": child,
+                   "where": f"referral {row['id']} (signed referral pack, {child}, stored {row['pack_signed_at']})"}
+        yield _check_stored_file(config, row["pack_filename"], row["pack_sha256"], trusted, finding)
+
+
+def _check_stored_file(config: dict[str, Any], filename: str, sha256: str, trusted: list[Any],
+                       finding: dict[str, Any]) -> dict[str, Any]:
+    finding = dict(finding, problem=None, untimed=[])
+    try:
+        data = read_record_file(config, filename, sha256)
+    except OSError as error:
+        finding["problem"] = f"the stored file {filename} cannot be read ({error.strerror or error}): {RESTORE_ADVICE}"
+        return finding
+    except SignError:
+        finding["problem"] = f"the stored file {filename} does not match the SHA-256 kept for it: {RESTORE_ADVICE}"
+        return finding
+    report = signing.verify_pdf(data, trusted)
+    if not report["intact"]:
+        finding["problem"] = (f"the stored file {filename} fails its signature check "
+                              f"({report['summary'].split(':')[0].rstrip('.')}): {RESTORE_ADVICE}")
+    else:
+        finding["untimed"] = [s["field"] for s in report["signatures"]
+                              if not (s.get("timestamp") and s["timestamp"]["intact"] and s["timestamp"]["trusted"])]
+    return finding
 
 
 BUNDLE_KEY = "/HomeVisitBundle"

@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pypdf
 import pytest
@@ -160,6 +161,23 @@ def test_only_the_referrer_signs_the_pack_and_a_second_signing_is_a_replay(signi
     report = signing.verify_pdf(pdf, signing.trusted_certificates(signing_app.config["SIGNING_DIR"]))
     assert report["intact"] and report["signatures"][0]["field"] == records.REFERRAL_SIGNATURE_FIELD
     assert client.get(f"{url}.pdf", headers=token_for("other")).status_code == 404
+
+    # the weekly sweep of stored files checks signed packs too, and names one that was altered
+    runner = signing_app.test_cli_runner()
+    result = runner.invoke(args=["check-records"])
+    assert result.exit_code == 0, result.output
+    assert "Checked 1 stored record: 1 intact" in result.output
+    assert f"referral {referral['id']} (signed referral pack, Leo Harris" in result.output  # untimed: no authority
+    assert "the referrer's signature" in result.output
+    stored = store.query_one(db, "SELECT pack_filename FROM referrals WHERE id = ?", (referral["id"],))
+    path = Path(signing_app.config["RECORDS_DIR"]) / stored["pack_filename"]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    path.write_bytes(bytes(data))
+    result = runner.invoke(args=["check-records"])
+    assert result.exit_code == 1
+    assert f"FAILED referral {referral['id']} (signed referral pack" in result.output
+    assert "does not match the SHA-256 kept for it" in result.output
 
 
 def test_a_pack_escapes_what_was_typed_and_says_when_there_is_nothing_to_show(signing_app, db, users):
