@@ -93,7 +93,7 @@ def prefill(db: Any, child: dict[str, Any], *, rules: Any, action: dict[str, Any
             "action_id": action["id"] if action else None, "concern_id": concern["id"] if concern else None}
 
 
-def _growth_block(db: Any, child: dict[str, Any]) -> dict[str, Any]:
+def _growth_block(db: Any, child: dict[str, Any], *, titled: bool = False) -> dict[str, Any]:
     series = growth.growth_series(child, visits_mod.measurements_for(db, child["id"]))
     rows = [{"measured_on_words": date_words(p["measured_on"]), "weight_kg": p["weight_kg"],
              "centile_words": p["centile_band_words"] or "", "sds": p["sds"],
@@ -107,7 +107,7 @@ def _growth_block(db: Any, child: dict[str, Any]) -> dict[str, Any]:
         if fallen is not None and fallen > 0:
             summary += f"; it has fallen {fallen:.1f} centile spaces since birth"
         summary += f". {len(series)} weight{'s' if len(series) != 1 else ''} recorded across every visit."
-    chart = growth.weight_chart_svg(child, series, drawn_title=False) if series else None
+    chart = growth.weight_chart_svg(child, series, drawn_title=titled) if series else None
     return {"chart_svg": chart, "rows": rows, "summary": summary}
 
 
@@ -143,6 +143,13 @@ def _injuries(db: Any, child_id: str) -> list[dict[str, Any]]:
                     "site_words": INJURY_BY_NAME["body_site"].label_for(r["body_site"]) if r.get("body_site") else "",
                     "description": description, "explanation": r.get("explanation") or ""})
     return out
+
+
+def evidence(db: Any, child: dict[str, Any]) -> dict[str, Any]:
+    """What the pack will carry besides the form, shown to the referrer while she writes it: the growth across
+    every visit (its chart and summary), the concerns recorded more than once and the injuries recorded."""
+    return {"growth": _growth_block(db, child, titled=True), "concerns": _repeated_concerns(db, child["id"]),
+            "injuries": _injuries(db, child["id"])}
 
 
 def build_pack(db: Any, referral: dict[str, Any], child: dict[str, Any], *, config: Any, rules: Any,

@@ -105,7 +105,7 @@ def new(child_id: str) -> Any:
                 return redirect(url_for("referrals.show", referral_id=referral["id"]))
         status = 422
     return render_template("referrals/edit.html", child=child, form=form, referral=None,
-                           questions=referrals.FORM_QUESTIONS), status
+                           questions=referrals.FORM_QUESTIONS, evidence=referral_records.evidence(db(), child)), status
 
 
 @bp.route("/referrals/<referral_id>/change", methods=["GET", "POST"])
@@ -134,7 +134,7 @@ def change(referral_id: str) -> Any:
                 return redirect(url_for("referrals.show", referral_id=referral_id))
         status = 422
     return render_template("referrals/edit.html", child=child, form=form, referral=referral,
-                           questions=referrals.FORM_QUESTIONS), status
+                           questions=referrals.FORM_QUESTIONS, evidence=referral_records.evidence(db(), child)), status
 
 
 def _page(referral: dict[str, Any], status: int = 200, **forms: Any) -> Any:

@@ -63,6 +63,11 @@ def test_from_the_required_action_to_a_signed_pack_that_verifies(signing_app, db
     assert "Leo quiet in his cot" in soup.select_one("textarea[name=form_seen_and_heard]").get_text()
     assert "Seen on visits by" in soup.select_one("textarea[name=form_other_agencies]").get_text()
     assert soup.select_one("input[name=agency][value=mash][checked]") is not None
+    # and the evidence the pack will carry is in front of her while she writes: the chart, the repeats
+    assert soup.select_one("figure.app-chart svg") is not None
+    repeats = soup.select("#repeated-concerns li")
+    assert repeats and all(re.search(r": \d+ times", li.get_text(" ", strip=True)) for li in repeats)
+    assert "Fell against the sofa" in soup.get_text()
 
     data = [(el["name"], el.get_text()) for el in soup.select("textarea")]
     data += [("agency", "mash"), ("action_id", soup.select_one("input[name=action_id]")["value"])]
