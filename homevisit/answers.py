@@ -6,7 +6,6 @@ the same data the practitioner checked, never re-derived.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from homevisit.dictionary import (
@@ -23,6 +22,7 @@ from homevisit.dictionary import (
     Field,
     fields_in_section,
 )
+from homevisit.presentation import date_words, datetime_words
 
 NOT_OBSERVED = "Not observed"
 
@@ -45,9 +45,9 @@ def display_value(f: Field, value: Any) -> str:
     if f.kind == INT:
         return _unit(str(value), f.unit)
     if f.kind == DATE:
-        return date.fromisoformat(str(value)).strftime("%-d %B %Y")
+        return date_words(value)
     if f.kind == DATETIME:
-        return datetime.fromisoformat(str(value)).strftime("%-d %B %Y at %H:%M")
+        return datetime_words(value)  # in UK time, as every other page and the record's header say it
     return str(value)
 
 
