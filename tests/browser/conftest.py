@@ -70,8 +70,8 @@ def live_server(app: Any) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def pw_browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
+    if not Path(CHROMIUM).exists():  # a missing browser is a failing test, never a skipped one
+        pytest.fail(f"{CHROMIUM} is not installed: run `make test` (it installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
 
     (ARTIFACTS / "axe-minor.txt").unlink(missing_ok=True)
