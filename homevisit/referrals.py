@@ -117,6 +117,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _working_days_after(moment: datetime, n: int) -> datetime:
+    later = add_working_days(moment, n)
+    assert isinstance(later, datetime)  # a datetime in, a datetime out
+    return later
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
@@ -177,8 +183,8 @@ def deadlines(sent: datetime, config: Any) -> dict[str, datetime]:
     s = settings(config)
     received = received_at(sent, config)
     return {"received_at": received,
-            "ack_due_at": add_working_days(received, int(s["REFERRAL_ACK_WORKING_DAYS"])),
-            "decision_due_at": add_working_days(received, int(s["REFERRAL_DECISION_WORKING_DAYS"]))}
+            "ack_due_at": _working_days_after(received, int(s["REFERRAL_ACK_WORKING_DAYS"])),
+            "decision_due_at": _working_days_after(received, int(s["REFERRAL_DECISION_WORKING_DAYS"]))}
 
 
 # --- checking what was typed ----------------------------------------------------------------------------
@@ -318,7 +324,8 @@ def referrals_for_child(db: Any, child_id: str) -> list[dict[str, Any]]:
 
 def list_referrals(db: Any, team_id: int, *, child_id: str | None = None, status: str | None = None,
                    limit: int = 500) -> list[dict[str, Any]]:
-    where, params = ["r.team_id = ?"], [team_id]
+    where: list[str] = ["r.team_id = ?"]
+    params: list[Any] = [team_id]
     if child_id:
         where.append("r.child_id = ?")
         params.append(child_id)
@@ -582,8 +589,8 @@ def record_response(db: Any, referral_id: str, user: dict[str, Any], data: dict[
         else:
             changes["status"] = "decided"
     else:  # the information asked for has been sent: the decision is due again
-        changes["decision_due_at"] = _iso(add_working_days(received_at(datetime.fromisoformat(at), config),
-                                                           int(s["REFERRAL_DECISION_WORKING_DAYS"])))
+        changes["decision_due_at"] = _iso(_working_days_after(received_at(datetime.fromisoformat(at), config),
+                                                              int(s["REFERRAL_DECISION_WORKING_DAYS"])))
     with store.write(db):
         store.update(db, "referrals", "id", referral_id, changes)
         store.insert(db, "referral_responses", {"referral_id": referral_id, "kind": kind, "at": at,
@@ -593,7 +600,7 @@ def record_response(db: Any, referral_id: str, user: dict[str, Any], data: dict[
                      child_id=referral["child_id"], user=user, detail={"decision": decision})
         if kind == "decision" and decision != "more_information":
             _close_escalations(db, referral_id, user, kind="stall", outcome=(
-                f"The hub's decision was recorded: {DECISION_WORDS[decision].lower()}, by {contact}"), now=now)
+                f"The hub's decision was recorded: {DECISION_WORDS[str(decision)].lower()}, by {contact}"), now=now)
         if decision == "strategy_discussion":
             _raise(db, referral, user, rule_id="SD", title="Take part in the strategy discussion and record it",
                    action="Children's social care has decided on a strategy discussion. Make sure health is there "

@@ -346,7 +346,7 @@ def sign_referral_pack(referral_id: str) -> Response:
     try:
         result = referral_records.sign_pack(db(), referral["id"], g.user, body.get("declaration_accepted"),
                                             config=current_app.config, rules=rules(),
-                                            static_dir=current_app.static_folder)
+                                            static_dir=current_app.static_folder or "static")
     except visit_records.SignError as error:
         if error.status == 422:
             return _invalid({error.field: [error.message]})
@@ -387,7 +387,8 @@ def put_strategy(strategy_id: str) -> Response:
         if existing["body_sha256"] != digest:
             return problem(409, "Conflict", "A different strategy discussion was already stored under this id")
         return ok(referrals.strategy_payload(existing), 200)
-    child = _child_or_none(body.get("child_id")) if isinstance(body.get("child_id"), str) else None
+    child_id = body.get("child_id")
+    child = _child_or_none(child_id) if isinstance(child_id, str) else None
     if child is None:
         return _invalid({"child_id": ["Enter the id of a child on your team's caseload"]})
     try:

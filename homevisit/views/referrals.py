@@ -171,7 +171,7 @@ def sign(referral_id: str) -> Any:
         return _page(referral, 422, sign_form=form)
     try:
         referral_records.sign_pack(db(), referral_id, g.user, bool(form.declaration_accepted.data) or None,
-                                   config=current_app.config, rules=rules(), static_dir=current_app.static_folder)
+                                   config=current_app.config, rules=rules(), static_dir=current_app.static_folder or "static")
     except SignError as error:
         if error.status == 404:
             abort(404)

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from test_visit_journey import choose, heading, press, tick
 
 from helpers import TABLET, fill_sign_in, full_visit, make_child
 from homevisit import store
 from homevisit.calendar import LONDON, add_working_days
-from test_visit_journey import choose, heading, press, tick
 
 pytestmark = pytest.mark.browser
 

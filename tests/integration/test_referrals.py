@@ -303,10 +303,9 @@ def test_referrals_are_in_the_chronology_and_on_the_supervisors_dashboard(app, d
 
 
 def test_exports_and_subject_access_include_referrals_and_their_responses(app, db, users, child, token_for):
+    import csv
     import io
     import zipfile
-
-    import csv
 
     def csv_rows(data: bytes) -> list[dict[str, str]]:
         return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
