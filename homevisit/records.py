@@ -302,16 +302,15 @@ def render_record_pdf(
         render_record_html(record),
         static_dir,
         fetcher=fetcher,
-        attachments=[
-            Attachment(
-                string=bytes(record["visit_json"]),
-                name=f"visit-{record['record_id']}.json",
-                description=f"The visit as recorded (JSON), record {record['record_id']}",
-                relationship="Source",
-                url_fetcher=fetcher,
-            )
-        ],
+        attachments=[_source_json(record["visit_json"], "visit", record["record_id"], fetcher)],
     )
+
+
+def _source_json(data: bytes, kind: str, record_id: str, fetcher: StrictURLFetcher) -> Attachment:
+    """The record's JSON as its PDF/A-3 associated source file, ``<kind>-<id>.json``."""
+    return Attachment(string=bytes(data), name=f"{kind}-{record_id}.json",
+                      description=f"The {kind} as recorded (JSON), record {record_id}", relationship="Source",
+                      url_fetcher=fetcher)
 
 
 def html_to_pdf(
@@ -603,15 +602,7 @@ def render_referral_pdf(pack: dict[str, Any], static_dir: Path | str) -> bytes:
         render_referral_html(pack),
         static_dir,
         fetcher=fetcher,
-        attachments=[
-            Attachment(
-                string=bytes(pack["referral_json"]),
-                name=f"referral-{pack['record_id']}.json",
-                description=f"The referral as recorded (JSON), record {pack['record_id']}",
-                relationship="Source",
-                url_fetcher=fetcher,
-            )
-        ],
+        attachments=[_source_json(pack["referral_json"], "referral", pack["record_id"], fetcher)],
     )
 
 
