@@ -26,7 +26,7 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, MULTI, VISIT_FIELDS
+from homevisit.dictionary import MULTI, VISIT_FIELDS
 
 BUSY_TIMEOUT_MS = 10_000
 DB_FILENAME = "homevisit.db"
@@ -207,10 +207,6 @@ def decode_row(fields: tuple, row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _columns(fields: tuple) -> str:
-    return ",\n".join(f'  "{f.name}" {f.column_type}' for f in fields)
-
-
 @migrations(name="0001_create_people")
 def _m0001(db: Database) -> None:
     db.executescript("""
@@ -268,7 +264,9 @@ def _m0001(db: Database) -> None:
 
 @migrations(name="0002_create_children_and_visits")
 def _m0002(db: Database) -> None:
-    db.executescript(f"""
+    # The columns are written out as they were when this migration was made, not read from the live data
+    # dictionary: a field added later gets its own ALTER migration (docs/adding-a-field.md).
+    db.executescript("""
     CREATE TABLE children (
       id TEXT PRIMARY KEY,
       team_id INTEGER NOT NULL REFERENCES teams(id),
@@ -320,7 +318,97 @@ def _m0002(db: Database) -> None:
       weight_centile REAL,
       centile_spaces_fallen_since_birth REAL,
       centile_spaces_fallen_since_previous REAL,
-{_columns(VISIT_FIELDS)}
+      visited_at TEXT,
+      visitor_role TEXT,
+      child_seen TEXT,
+      child_not_seen_reason TEXT,
+      seen_alone INTEGER,
+      interpreter_used INTEGER,
+      carer_presentation TEXT,
+      account_consistency TEXT,
+      agencies_involved TEXT,
+      sleep_space TEXT,
+      mattress_firm_flat_fits INTEGER,
+      mattress_condition TEXT,
+      covering TEXT,
+      items_in_cot TEXT,
+      room_temp_c REAL,
+      room_heated INTEGER,
+      child_cold INTEGER,
+      co_sleeping INTEGER,
+      co_sleeping_risks TEXT,
+      left_in_cot_awake INTEGER,
+      feeding_mode TEXT,
+      age_appropriate_food TEXT,
+      formula_days INTEGER,
+      spoiled_food_accessible INTEGER,
+      kitchen_usable TEXT,
+      feed_observed INTEGER,
+      feed_notes TEXT,
+      child_hungry_or_hoarding INTEGER,
+      food_bank_offered INTEGER,
+      weight_kg REAL,
+      weight_clothing TEXT,
+      scale_type TEXT,
+      scale_id TEXT,
+      scale_calibration_date TEXT,
+      length_height_cm REAL,
+      length_method TEXT,
+      ofc_cm REAL,
+      mother_height_cm REAL,
+      father_height_cm REAL,
+      remeasured_confirmed INTEGER,
+      head_control INTEGER,
+      rolls INTEGER,
+      sits_unsupported INTEGER,
+      crawls_or_shuffles INTEGER,
+      pulls_to_stand INTEGER,
+      cruises INTEGER,
+      stands_alone INTEGER,
+      walks_independently INTEGER,
+      milestones_evidence TEXT,
+      weight_bearing INTEGER,
+      skills_lost INTEGER,
+      pain_on_handling INTEGER,
+      limb_asymmetry INTEGER,
+      limb_not_used INTEGER,
+      stimulation_toys TEXT,
+      known_fractures INTEGER,
+      fractures_different_ages INTEGER,
+      occult_fracture INTEGER,
+      hca_smell INTEGER,
+      hca_floors INTEGER,
+      hca_surfaces INTEGER,
+      hca_crockery INTEGER,
+      hca_toilet_bath INTEGER,
+      hca_furnishings INTEGER,
+      hca_clothing_hair INTEGER,
+      hca_rubbish INTEGER,
+      hazards TEXT,
+      heating INTEGER,
+      hot_water INTEGER,
+      damp_mould INTEGER,
+      overcrowding INTEGER,
+      gcp2_physical INTEGER,
+      gcp2_safety INTEGER,
+      gcp2_love INTEGER,
+      gcp2_esteem INTEGER,
+      demeanour TEXT,
+      hygiene TEXT,
+      clothing_adequate INTEGER,
+      carer_interaction TEXT,
+      restraint_observed INTEGER,
+      day_in_the_life TEXT,
+      child_words_or_behaviour TEXT,
+      observed_verbatim TEXT,
+      interpretation TEXT,
+      disclosure TEXT,
+      disclosure_details TEXT,
+      referral_made INTEGER,
+      referral_reference TEXT,
+      s47_started INTEGER,
+      assessment_started_on TEXT,
+      missed_appointments INTEGER
     );
     CREATE INDEX visits_child ON visits(child_id, visited_at);
     CREATE INDEX visits_team ON visits(team_id, status, visited_at);
@@ -329,14 +417,32 @@ def _m0002(db: Database) -> None:
       id INTEGER PRIMARY KEY,
       visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
       position INTEGER NOT NULL,
-{_columns(INJURY_FIELDS)}
+      type TEXT,
+      body_site TEXT,
+      size_mm INTEGER,
+      pattern TEXT,
+      count INTEGER,
+      clustered INTEGER,
+      colour TEXT,
+      explanation TEXT,
+      explanation_given_by TEXT,
+      explanation_assessment TEXT,
+      first_noticed_date TEXT,
+      medical_help_sought INTEGER,
+      medical_help_date TEXT,
+      photo_taken INTEGER,
+      known_medical_condition TEXT
     );
     CREATE INDEX injuries_visit ON injuries(visit_id, position);
     CREATE TABLE carers_present (
       id INTEGER PRIMARY KEY,
       visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
       position INTEGER NOT NULL,
-{_columns(CARER_FIELDS)}
+      role TEXT,
+      name TEXT,
+      parental_responsibility INTEGER,
+      lives_here INTEGER,
+      present_throughout INTEGER
     );
     CREATE INDEX carers_present_visit ON carers_present(visit_id, position);
     CREATE TABLE draft_inputs (

@@ -1,0 +1,85 @@
+"""The migrated schema holds exactly the data dictionary's fields, and a new field is added by a migration.
+
+Migration 0002 once built the visits table from the live dictionary, so adding a field to the dictionary
+together with the obvious ``ALTER TABLE`` migration broke every fresh database ("duplicate column name").
+Its columns are now written out as they were; docs/adding-a-field.md says how to add one.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlite_utils.migrations import Migrations
+
+from homevisit import store
+from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, VISIT_FIELDS, Field
+
+# Columns that are the service's own bookkeeping, not observations in the data dictionary.
+VISIT_BOOKKEEPING = {
+    "id", "child_id", "team_id", "visitor_id", "status", "version", "body_sha256", "source", "draft_section",
+    "created_at", "updated_at", "submitted_at", "signed_at", "signed_by", "record_sha256", "reviewed_by",
+    "reviewed_at", "review_note", "addendum_of", "weight_sds", "weight_centile",
+    "centile_spaces_fallen_since_birth", "centile_spaces_fallen_since_previous", "saved_sections",
+}
+ROW_BOOKKEEPING = {"id", "visit_id", "position"}
+
+
+def _columns(db, table: str) -> dict[str, str]:
+    return {c.name: c.type for c in db[table].columns}
+
+
+@pytest.fixture()
+def fresh_db(tmp_path):
+    db = store.connect(tmp_path / "fresh.db")
+    store.migrate(db)
+    return db
+
+
+@pytest.mark.parametrize(("table", "fields", "bookkeeping"), [
+    ("visits", VISIT_FIELDS, VISIT_BOOKKEEPING),
+    ("injuries", INJURY_FIELDS, ROW_BOOKKEEPING),
+    ("carers_present", CARER_FIELDS, ROW_BOOKKEEPING),
+])
+def test_migrated_columns_are_the_dictionary_fields(fresh_db, table, fields, bookkeeping):
+    columns = _columns(fresh_db, table)
+    observed = {name: kind for name, kind in columns.items() if name not in bookkeeping}
+    assert observed == {f.name: f.column_type for f in fields}
+
+
+def _scratch_migrations(extra_name: str, extra_sql: str) -> Migrations:
+    """A scratch copy of the project's migrations with one more, as a change adding a field would have."""
+    scratch = Migrations(store.migrations.name)
+    for m in store.migrations._migrations:
+        scratch(name=m.name, transactional=m.transactional)(m.fn)
+
+    @scratch(name=extra_name)
+    def _add(db):
+        db.execute(extra_sql)
+
+    return scratch
+
+
+def test_adding_a_field_migrates_an_existing_and_a_fresh_database(tmp_path, monkeypatch):
+    # An existing database, migrated before the field existed, with a visit-sized row in it.
+    existing = store.connect(tmp_path / "existing.db")
+    store.migrate(existing)
+    before = _columns(existing, "visits")
+
+    # The change: a new food question in the dictionary and its migration, as docs/adding-a-field.md says.
+    new_field = Field(name="baby_formula_made_correctly", section="food", question="Is formula made up correctly?",
+                      kind="bool", noun="whether formula is made up correctly")
+    for where in ("homevisit.dictionary.VISIT_FIELDS", "homevisit.store.VISIT_FIELDS"):
+        monkeypatch.setattr(where, (*VISIT_FIELDS, new_field))
+    scratch = _scratch_migrations("0099_add_baby_formula_made_correctly",
+                                  "ALTER TABLE visits ADD COLUMN baby_formula_made_correctly INTEGER")
+
+    with store.write(existing):
+        scratch.apply(existing)
+    fresh = store.connect(tmp_path / "fresh.db")
+    with store.write(fresh):
+        scratch.apply(fresh)  # would fail with "duplicate column name" if 0002 read the live dictionary
+
+    for db in (existing, fresh):
+        columns = _columns(db, "visits")
+        assert columns["baby_formula_made_correctly"] == "INTEGER"
+        assert set(columns) == set(before) | {"baby_formula_made_correctly"}
+    assert _columns(existing, "visits") == _columns(fresh, "visits")
