@@ -132,6 +132,18 @@ BODY_SITES_NON_BONY = frozenset(
     {"left_ear", "right_ear", "left_eye", "right_eye", "neck", "chest", "abdomen", "back", "buttocks", "genitals"}
 )
 
+# How a child gets about, least mobile first (#15). "Not independently mobile" (Leeds SCP [S]) is the first three.
+MOBILITY_CHOICES = (
+    ("not_mobile", "Not mobile: stays where they are put"),
+    ("rolling", "Rolling over"),
+    ("sitting", "Sitting without support, not moving about"),
+    ("crawling", "Crawling"),
+    ("bottom_shuffling", "Bottom-shuffling"),
+    ("cruising", "Cruising along furniture, or standing"),
+    ("walking", "Walking on their own"),
+)
+NOT_INDEPENDENTLY_MOBILE = frozenset({"not_mobile", "rolling", "sitting"})
+
 YES_NO = ()  # booleans are Yes / No / Not observed; the labels live in the form widget
 
 
@@ -236,6 +248,10 @@ VISIT_FIELDS: tuple[Field, ...] = (
        "whether you re-weighed the child and confirmed the weight",
        hint="Needed when a weight is far from what is expected for the child's age"),
     # --- mobility ---------------------------------------------------------------------------------
+    _f("mobility_level", "mobility", "How does the child get about on their own?", CHOICE, "how the child gets about",
+       hint="What the child does without help, seen today or reported. A child who is not yet crawling, "
+            "bottom-shuffling, cruising or walking is not independently mobile",
+       choices=MOBILITY_CHOICES),
     _f("head_control", "mobility", "Holds head steady", BOOL, "whether the child holds their head steady"),
     _f("rolls", "mobility", "Rolls over", BOOL, "whether the child rolls over"),
     _f("sits_unsupported", "mobility", "Sits without support", BOOL, "whether the child sits without support"),

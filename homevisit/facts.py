@@ -27,18 +27,21 @@ from homevisit.dictionary import (
     INT,
     MILESTONES,
     MULTI,
+    NOT_INDEPENDENTLY_MOBILE,
     VISIT_FIELDS,
 )
 
 DAYS_PER_MONTH = 365.25 / 12
 TERM_WEEKS = 37
 MOBILE_MILESTONES = ("crawls_or_shuffles", "pulls_to_stand", "cruises", "stands_alone", "walks_independently")
-# Highest skill first: the mobility level is the highest milestone the child has.
-MOBILITY_LEVELS = (("walks_independently", "walks"), ("stands_alone", "stands"), ("cruises", "cruises"),
-                   ("pulls_to_stand", "pulls_to_stand"), ("crawls_or_shuffles", "crawls"),
-                   ("sits_unsupported", "sits"), ("rolls", "rolls"))
+# When the practitioner did not answer "how does the child get about", the level is read from the highest
+# milestone recorded, highest first, in the same words. Pulling to stand or standing without walking counts
+# as cruising; crawling or bottom-shuffling (one question) as crawling.
+MOBILITY_LEVELS = (("walks_independently", "walking"), ("stands_alone", "cruising"), ("cruises", "cruising"),
+                   ("pulls_to_stand", "cruising"), ("crawls_or_shuffles", "crawling"),
+                   ("sits_unsupported", "sitting"), ("rolls", "rolling"))
 # Not independently mobile (Leeds SCP [S]): not crawling, shuffling, pulling to stand, cruising or walking.
-NOT_MOBILE_LEVELS = frozenset({"none", "rolls", "sits"})
+NOT_MOBILE_LEVELS = NOT_INDEPENDENTLY_MOBILE
 BRUISE_TYPES = frozenset({"bruise", "petechiae"})
 UNSUITABLE_EXPLANATIONS = frozenset({"none", "unsuitable", "inconsistent"})
 LIMB_PARTS = ("upper_arm", "forearm", "wrist", "hand", "upper_leg", "lower_leg", "ankle", "foot")
@@ -69,7 +72,8 @@ DERIVED_FACTS: dict[str, tuple[Any, str]] = {
     "age_m": (_F, "age in months, corrected for prematurity if born before 37 weeks (1 year if 32-36 weeks, 2 if <32)"),
     "age_m_chronological": (_F, "chronological age in months"),
     # mobility
-    "mobility_level": (_S, "highest milestone: none, rolls, sits, crawls, pulls_to_stand, cruises, stands, walks"),
+    "mobility_level": (_S, "how the child gets about: the answer given (not_mobile, rolling, sitting, crawling, "
+                           "bottom_shuffling, cruising, walking), else read from the highest milestone recorded"),
     "nim": (_T, "not independently mobile: under 6 months, or not yet crawling, shuffling, standing or walking"),
     "previously_mobile": (_T, "an earlier visit recorded crawling, standing, cruising or walking"),
     "milestones_lost": (_SET, "milestones recorded on an earlier visit and recorded as absent now"),
@@ -218,11 +222,14 @@ def _no(value: Any) -> bool:
 
 
 def _mobility_level(visit: Mapping[str, Any]) -> str | None:
+    recorded = visit.get("mobility_level")
+    if recorded:
+        return str(recorded)
     for milestone, level in MOBILITY_LEVELS:
         if _yes(visit.get(milestone)):
             return level
     if all(_no(visit.get(m)) for m in MOBILE_MILESTONES):
-        return "none"
+        return "not_mobile"
     return None
 
 

@@ -723,3 +723,9 @@ def _m0009(db: Database) -> None:
     ALTER TABLE actions ADD COLUMN strategy_id TEXT REFERENCES strategy_discussions(id) ON DELETE CASCADE;
     CREATE INDEX actions_referral ON actions(referral_id);
     """)
+
+
+@migrations(name="0010_add_mobility_level")
+def _m0010(db: Database) -> None:
+    # How the child gets about, recorded in one answer (#15), so "not independently mobile" is a fact.
+    db.execute("ALTER TABLE visits ADD COLUMN mobility_level TEXT")

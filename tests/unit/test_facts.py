@@ -57,12 +57,20 @@ def test_age_is_corrected_for_prematurity_as_domain_says(the_child: dict[str, An
 @pytest.mark.parametrize(("milestones", "level", "nim"), [
     ({}, None, False),
     ({m: False for m in ("crawls_or_shuffles", "pulls_to_stand", "cruises", "stands_alone", "walks_independently")},
-     "none", True),
-    ({"rolls": True, "crawls_or_shuffles": None}, "rolls", True),
-    ({"sits_unsupported": True, "crawls_or_shuffles": False}, "sits", True),
-    ({"sits_unsupported": True, "crawls_or_shuffles": True}, "crawls", False),
-    ({"pulls_to_stand": True}, "pulls_to_stand", False),
-    ({"walks_independently": True, "stands_alone": True}, "walks", False),
+     "not_mobile", True),
+    ({"rolls": True, "crawls_or_shuffles": None}, "rolling", True),
+    ({"sits_unsupported": True, "crawls_or_shuffles": False}, "sitting", True),
+    ({"sits_unsupported": True, "crawls_or_shuffles": True}, "crawling", False),
+    ({"pulls_to_stand": True}, "cruising", False),
+    ({"walks_independently": True, "stands_alone": True}, "walking", False),
+    # the answer to "how does the child get about" is the level, whatever the milestones say
+    ({"mobility_level": "not_mobile"}, "not_mobile", True),
+    ({"mobility_level": "rolling"}, "rolling", True),
+    ({"mobility_level": "sitting", "rolls": True}, "sitting", True),
+    ({"mobility_level": "crawling"}, "crawling", False),
+    ({"mobility_level": "bottom_shuffling", "crawls_or_shuffles": False}, "bottom_shuffling", False),
+    ({"mobility_level": "cruising"}, "cruising", False),
+    ({"mobility_level": "walking"}, "walking", False),
 ])
 def test_mobility_level_and_not_independently_mobile(milestones: dict[str, Any], level: str | None,
                                                      nim: bool) -> None:
@@ -199,6 +207,6 @@ def test_answers_stored_as_sqlite_integers_count_as_yes_and_no() -> None:
                "injuries": [{"type": "bruise", "body_site": "back", "clustered": 1, "first_noticed_date": "2026-11-24",
                              "medical_help_sought": 0}]},
               history={"visits": [visit_on("2026-10-01", walks_independently=1)]})
-    assert f["mobility_level"] == "sits" and f["nim"] is True
+    assert f["mobility_level"] == "sitting" and f["nim"] is True
     assert f["bruises_clustered"] is True and f["injury_untreated_days"] == 2
     assert f["previously_mobile"] is True and f["milestones_lost"] == {"walks_independently"}
