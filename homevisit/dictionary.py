@@ -104,6 +104,14 @@ BODY_SITES = (
     ("right_ear", "Right ear"),
     ("left_eye", "Left eye area"),
     ("right_eye", "Right eye area"),
+    ("left_eyelid", "Left eyelid"),
+    ("right_eyelid", "Right eyelid"),
+    ("left_subconjunctiva", "White of the left eye (subconjunctiva)"),
+    ("right_subconjunctiva", "White of the right eye (subconjunctiva)"),
+    ("left_cheek", "Left cheek"),
+    ("right_cheek", "Right cheek"),
+    ("left_jaw_angle", "Angle of the left jaw"),
+    ("right_jaw_angle", "Angle of the right jaw"),
     ("mouth_frenulum", "Mouth or frenulum"),
     ("neck", "Neck"),
     ("chest", "Chest"),
@@ -129,7 +137,16 @@ BODY_SITES = (
     ("right_foot", "Right foot"),
 )
 BODY_SITES_NON_BONY = frozenset(
-    {"left_ear", "right_ear", "left_eye", "right_eye", "neck", "chest", "abdomen", "back", "buttocks", "genitals"}
+    {"left_ear", "right_ear", "left_eye", "right_eye", "left_eyelid", "right_eyelid", "left_subconjunctiva",
+     "right_subconjunctiva", "left_cheek", "right_cheek", "neck", "chest", "abdomen", "back", "buttocks", "genitals"}
+)
+# TEN-4-FACESp (Pierce et al., Pediatrics 2021 [R]): bruising to the torso, ears, neck, frenulum, angle of jaw,
+# cheeks, eyelids or subconjunctivae in a child under 4 years. The torso is the chest, abdomen, back, buttocks
+# and genital area.
+BODY_SITES_TEN4 = frozenset(
+    {"chest", "abdomen", "back", "buttocks", "genitals", "left_ear", "right_ear", "neck", "mouth_frenulum",
+     "left_jaw_angle", "right_jaw_angle", "left_cheek", "right_cheek", "left_eyelid", "right_eyelid",
+     "left_subconjunctiva", "right_subconjunctiva"}
 )
 
 # How a child gets about, least mobile first (#15). "Not independently mobile" (Leeds SCP [S]) is the first three.

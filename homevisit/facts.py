@@ -21,6 +21,7 @@ from rule_engine import DataType
 from homevisit.calendar import london_moment, working_days_between
 from homevisit.dictionary import (
     BODY_SITES_NON_BONY,
+    BODY_SITES_TEN4,
     BOOL,
     DECIMAL,
     HCA_ITEMS,
@@ -71,6 +72,8 @@ DERIVED_FACTS: dict[str, tuple[Any, str]] = {
     "corrected_age_days": (_F, "age in days, corrected for prematurity during the correction period"),
     "age_m": (_F, "age in months, corrected for prematurity if born before 37 weeks (1 year if 32-36 weeks, 2 if <32)"),
     "age_m_chronological": (_F, "chronological age in months"),
+    "under_4_months": (_T, "younger than 4 calendar months on the visit day (chronological age; TEN-4)"),
+    "under_4_years": (_T, "younger than 4 years on the visit day (chronological age; TEN-4-FACESp)"),
     # mobility
     "mobility_level": (_S, "how the child gets about: the answer given (not_mobile, rolling, sitting, crawling, "
                            "bottom_shuffling, cruising, walking), else read from the highest milestone recorded"),
@@ -85,6 +88,8 @@ DERIVED_FACTS: dict[str, tuple[Any, str]] = {
     "bruise_count": (_F, "the number of such bruises and petechiae"),
     "bruises_clustered": (_T, "some of those bruises are clustered"),
     "bruise_non_bony_sites": (_SET, "non-bony sites with bruising (ears, eyes, neck, trunk, buttocks, genitals)"),
+    "bruise_ten4_sites": (_SET, "TEN-4-FACESp sites with bruising (torso, ears, neck, frenulum, angle of jaw, "
+                                "cheeks, eyelids, subconjunctivae)"),
     "bruise_explanation_unsuitable": (_T, "a bruise with no, an unsuitable or an inconsistent explanation"),
     "injury_explanation_unsuitable": (_T, "any mark with no, an unsuitable or an inconsistent explanation"),
     "marks_explained_by_condition": (_F, "marks a clinician has confirmed a medical condition explains"),
@@ -195,6 +200,18 @@ def _birthday(dob: date, years: int) -> date:
         return date(dob.year + years, 2, 28)
 
 
+def _months_after(dob: date, months: int) -> date:
+    """The date ``months`` calendar months after ``dob`` (the last day of the month when it is shorter)."""
+    year, month = divmod(dob.month - 1 + months, 12)
+    year, month = dob.year + year, month + 1
+    for day in (dob.day, 30, 29, 28):
+        try:
+            return date(year, month, min(dob.day, day))
+        except ValueError:
+            continue
+    raise ValueError(dob)
+
+
 def _age_facts(child: Mapping[str, Any], on: date) -> dict[str, Any]:
     dob = _date(child.get("date_of_birth"))
     if dob is None:
@@ -210,7 +227,8 @@ def _age_facts(child: Mapping[str, Any], on: date) -> dict[str, Any]:
     return {"sex": child.get("sex"), "gestation_weeks": coerce(INT, weeks), "preterm": preterm,
             "birth_weight_kg": coerce(DECIMAL, child.get("birth_weight_kg")), "age_days": float(age_days),
             "corrected_age_days": float(corrected), "age_m": corrected / DAYS_PER_MONTH,
-            "age_m_chronological": age_days / DAYS_PER_MONTH}
+            "age_m_chronological": age_days / DAYS_PER_MONTH,
+            "under_4_months": on < _months_after(dob, 4), "under_4_years": on < _months_after(dob, 48)}
 
 
 def _yes(value: Any) -> bool:
@@ -254,6 +272,7 @@ def _injury_facts(injuries: Iterable[Mapping[str, Any]], on: date) -> dict[str, 
         "bruise_count": float(sum(int(m.get("count") or 1) for m in bruises)),
         "bruises_clustered": any(_yes(m.get("clustered")) for m in bruises),
         "bruise_non_bony_sites": {str(m["body_site"]) for m in bruises if m.get("body_site") in BODY_SITES_NON_BONY},
+        "bruise_ten4_sites": {str(m["body_site"]) for m in bruises if m.get("body_site") in BODY_SITES_TEN4},
         "bruise_explanation_unsuitable": any(m.get("explanation_assessment") in UNSUITABLE_EXPLANATIONS
                                              for m in bruises),
         "injury_explanation_unsuitable": any(m.get("explanation_assessment") in UNSUITABLE_EXPLANATIONS

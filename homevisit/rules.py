@@ -22,8 +22,10 @@ from typing import Any
 import rule_engine
 
 from homevisit.calendar import LONDON, due_at, is_deadline_spec, london_moment
-from homevisit.dictionary import FIELDS_BY_NAME
+from homevisit.dictionary import BODY_SITES, FIELDS_BY_NAME
 from homevisit.facts import DEFAULT_SETTINGS, FACT_TYPES, facts_for
+
+BODY_SITE_LABELS = dict(BODY_SITES)
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.toml")
 SEVERITIES = ("immediate", "same_day", "within_days", "monitor")
@@ -373,7 +375,9 @@ def _show(name: str, value: Any, spec: str | None, label: bool) -> str:
         def word(v: str) -> str:
             if label and field_:
                 return field_.label_for(v)
-            return FIELDS_BY_NAME[v].question.lower() if label and v in FIELDS_BY_NAME else v  # milestones
+            if label and v in FIELDS_BY_NAME:  # milestones
+                return FIELDS_BY_NAME[v].question.lower()
+            return BODY_SITE_LABELS.get(v, v).lower() if label else v  # body sites
 
         items = sorted(word(v) for v in value)
         return ", ".join(items) if items else "none"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from homevisit.dictionary import BODY_SITES, BODY_SITES_TEN4
 from homevisit.rules import (
     DEFAULT_RULES_PATH,
     RulesFileError,
@@ -159,6 +160,19 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
      {"visit": well_visit(3, injuries=[mark(type="petechiae")]), "the_child": child(3)},
      {"visit": well_visit(3, injuries=[mark(type="petechiae", known_medical_condition="coagulopathy")]),
       "the_child": child(3)}),
+    ("R35", "cheek bruise at 3 years, against a shin bruise",
+     {"visit": well_visit(36, injuries=[mark(body_site="left_cheek")]), "the_child": child(36)},
+     {"visit": well_visit(36, injuries=[mark(body_site="right_lower_leg")]), "the_child": child(36)}),
+    ("R35", "ear bruise the day before the 4th birthday, against on it",
+     {"visit": well_visit(47, injuries=[mark(body_site="right_ear")]), "the_child": child(date_of_birth="2022-11-27")},
+     {"visit": well_visit(48, injuries=[mark(body_site="right_ear")]), "the_child": child(date_of_birth="2022-11-26")}),
+    ("R36", "a bruise the day before 4 months old, against 4 months exactly",
+     {"visit": well_visit(4, injuries=[mark()]), "the_child": child(date_of_birth="2026-07-27")},
+     {"visit": well_visit(4, injuries=[mark()]), "the_child": child(date_of_birth="2026-07-26")}),
+    ("R36", "petechiae at 6 weeks, against petechiae a clinician explains",
+     {"visit": well_visit(1.5, injuries=[mark(type="petechiae")]), "the_child": child(days=42)},
+     {"visit": well_visit(1.5, injuries=[mark(type="petechiae", known_medical_condition="coagulopathy")]),
+      "the_child": child(days=42)}),
     ("R03", "grip marks", {"visit": bruise_case(pattern="grip")}, {"visit": bruise_case(pattern="none")}),
     ("R03", "implement", {"visit": bruise_case(pattern="implement")}, {"visit": bruise_case(pattern=None)}),
     ("R04", "two bruises, unsuitable explanation", {"visit": bruise_case(count=2, explanation_assessment="unsuitable")},
@@ -322,7 +336,21 @@ def test_rule_fires_at_its_threshold_and_not_short_of_it(rule_id: str, what: str
 
 
 def test_every_default_rule_has_a_threshold_test() -> None:
-    assert {c[0] for c in CASES} == {f"R{n:02d}" for n in range(1, 34)}
+    # R34 (re-referral) has its own tests with a referral history (tests/integration/test_referrals.py)
+    assert {c[0] for c in CASES} == {f"R{n:02d}" for n in (*range(1, 34), 35, 36)}
+
+
+@pytest.mark.parametrize("site", sorted(BODY_SITES_TEN4))
+def test_each_ten4_facesp_region_fires_r35_under_4_years(site: str) -> None:
+    result = actions(well_visit(30, injuries=[mark(body_site=site)]), the_child=child(30))
+    assert "R35" in result
+    assert dict(BODY_SITES)[site].lower() in result["R35"]["reasons"]
+
+
+@pytest.mark.parametrize("site", ["head_scalp", "face", "left_eye", "left_forearm", "right_hand", "left_upper_leg",
+                                  "right_lower_leg", "left_foot"])
+def test_bruises_outside_the_ten4_regions_do_not_fire_r35(site: str) -> None:
+    assert "R35" not in fired(well_visit(30, injuries=[mark(body_site=site)]), the_child=child(30))
 
 
 # --- what an action says -------------------------------------------------------------------------------
@@ -418,7 +446,7 @@ def test_severity_label(sev: str, deadline: str, label: str) -> None:
 
 def test_the_default_rules_file_is_clean() -> None:
     assert check_rules_file(DEFAULT_RULES_PATH) == []
-    assert [r.id for r in load_rules().rules] == [f"R{n:02d}" for n in range(1, 35)]
+    assert [r.id for r in load_rules().rules] == [f"R{n:02d}" for n in range(1, 37)]
 
 
 def test_every_default_rule_says_where_it_comes_from() -> None:
@@ -531,3 +559,28 @@ def test_check_rules_file_notices_a_misspelt_table(tmp_path: Path) -> None:
 def test_check_rules_file_notices_single_brackets(tmp_path: Path) -> None:
     assert check_rules_file(write(tmp_path, '\n[rule]\nid = "R24"\nenabled = false\n')) == [
         "rules.toml:2: each rule is a [[rule]] table (two brackets)"]
+
+
+# --- scenarios from issue #15: each raises exactly the rules expected ---------------------------------------
+
+def test_a_non_mobile_4_month_old_with_a_cheek_bruise_and_no_explanation() -> None:
+    baby = child(date_of_birth="2026-07-16")  # 4 months and 10 days: past TEN-4's "under 4 months"
+    visit = well_visit(4.3, mobility_level="not_mobile",
+                       injuries=[mark(body_site="left_cheek", explanation_assessment="none")])
+    result = actions(visit, the_child=baby)
+    # not independently mobile (R02), a TEN-4-FACESp region (R35), non-bony with no explanation (R04),
+    # so suspect maltreatment (R27), a strategy discussion about a CP medical (R30), and no referral yet (R29)
+    assert set(result) == {"R02", "R04", "R27", "R29", "R30", "R35"}
+    assert "mobility: Not mobile" in result["R02"]["reasons"]
+    assert "left cheek" in result["R35"]["reasons"]
+    assert {result[r]["severity"] for r in result} == {"same_day"}
+
+
+def test_the_same_bruise_a_week_younger_also_raises_the_under_4_months_rule() -> None:
+    visit = well_visit(3.9, mobility_level="not_mobile", injuries=[mark(body_site="left_cheek")])
+    assert fired(visit, the_child=child(date_of_birth="2026-08-01")) == {"R02", "R27", "R29", "R35", "R36"}
+
+
+def test_a_walking_toddler_with_a_shin_bruise_raises_nothing() -> None:
+    visit = well_visit(20, mobility_level="walking", injuries=[mark(body_site="right_lower_leg")])
+    assert fired(visit, the_child=child(20)) == set()
