@@ -57,7 +57,8 @@ def get_child(db: Any, child_id: str, user: dict[str, Any], *, log_view: bool = 
 
 
 def search_children(db: Any, user: dict[str, Any], text: str = "", *, limit: int = 200) -> list[dict[str, Any]]:
-    """The team's children whose name or NHS number matches, with their last visit and open actions."""
+    """The team's children whose name or NHS number matches, with their last visit, when they were last seen
+    awake and by whom (``last_seen_awake_at``, ``last_seen_awake_by``), and their open actions."""
     text = (text or "").strip()
     params: list[Any] = [user["team_id"]]
     where = "c.team_id = ?"
@@ -74,15 +75,22 @@ def search_children(db: Any, user: dict[str, Any], text: str = "", *, limit: int
             params.append(f"%{digits}%")
         where += f" AND ({clause})"
     params.append(limit)
-    return store.query(db, f"""
+    rows = store.query(db, f"""
         SELECT c.*, u.name AS lead_name,
           (SELECT MAX(visited_at) FROM visits v WHERE v.child_id = c.id AND v.status != 'draft') AS last_visit_at,
+          (SELECT v.visited_at || char(31) || su.name FROM visits v JOIN users su ON su.id = v.visitor_id
+             WHERE v.child_id = c.id AND v.status != 'draft' AND v.child_seen = 'awake'
+             ORDER BY v.visited_at DESC LIMIT 1) AS last_seen,
           (SELECT COUNT(*) FROM actions a WHERE a.child_id = c.id AND a.status = 'open') AS open_actions,
           (SELECT COUNT(*) FROM actions a WHERE a.child_id = c.id AND a.status = 'open'
              AND a.severity IN ('immediate', 'same_day')) AS urgent_actions
         FROM children c LEFT JOIN users u ON u.id = c.lead_user_id
         WHERE {where}
         ORDER BY c.family_name COLLATE NOCASE, c.given_name COLLATE NOCASE LIMIT ?""", params)
+    for row in rows:  # the last visit on which the child was seen awake, and by whom
+        seen_at, _, seen_by = (row.pop("last_seen") or "").partition("\x1f")
+        row["last_seen_awake_at"], row["last_seen_awake_by"] = seen_at or None, seen_by or None
+    return rows
 
 
 def allocations(db: Any, child_id: str) -> list[dict[str, Any]]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from helpers import assert_page_well_formed, csrf_from, make_child, parse
+from helpers import assert_page_well_formed, csrf_from, full_visit, make_child, parse
 from homevisit import store
 
 SECTION_ANSWERS = {
@@ -225,3 +226,24 @@ def test_caseload_search_finds_by_name_and_nhs_number(signed_in, db, users):
     assert "Rosa Lindqvist" in by_name and "Tom Baker" not in by_name
     by_number = parse(b.get("/children/?q=943 476").text).get_text()
     assert "Rosa Lindqvist" in by_number and "Tom Baker" not in by_number
+
+
+def test_the_caseload_says_when_each_child_was_last_seen_awake_and_by_whom(app, signed_in, db, users, token_for):
+    seen = make_child(db, users["practitioner"], given_name="Ada", family_name="Seenawake")
+    never = make_child(db, users["practitioner"], given_name="Bo", family_name="Neverseen")
+    client = app.test_client()
+    visits = [  # seen awake by the social worker in October; not seen by the health visitor in November
+        ("practitioner2", full_visit(seen["id"], visited_at="2026-10-14T10:00:00+00:00", visitor_role="social_worker")),
+        ("practitioner", full_visit(seen["id"], visited_at="2026-11-20T10:00:00+00:00", child_seen="not_seen",
+                                    child_not_seen_reason="Mother said he was at his nan's")),
+        ("practitioner", full_visit(never["id"], visited_at="2026-11-21T10:00:00+00:00", child_seen="asleep")),
+    ]
+    for role, body in visits:
+        response = client.put(f"/api/v1/visits/{body['id']}", data=json.dumps(body),
+                              headers={**token_for(role), "Content-Type": "application/json"})
+        assert response.status_code == 201, response.get_data(as_text=True)
+    rows = {row.find("a").get_text(strip=True): row.find("td", attrs={"data-label": "Last seen awake"}).get_text(" ", strip=True)
+            for row in parse(signed_in("practitioner").get("/children/").text).select("tbody tr")}
+    sw_name = users["practitioner2"]["name"]
+    assert rows["Ada Seenawake"] == f"14 October 2026, by {sw_name}"
+    assert rows["Bo Neverseen"] == "Not seen awake"
