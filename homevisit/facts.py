@@ -11,6 +11,7 @@ file is checked for unknown names and for comparisons that forget a fact may be 
 
 from __future__ import annotations
 
+import calendar
 import json
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
@@ -41,8 +42,6 @@ MOBILE_MILESTONES = ("crawls_or_shuffles", "pulls_to_stand", "cruises", "stands_
 MOBILITY_LEVELS = (("walks_independently", "walking"), ("stands_alone", "cruising"), ("cruises", "cruising"),
                    ("pulls_to_stand", "cruising"), ("crawls_or_shuffles", "crawling"),
                    ("sits_unsupported", "sitting"), ("rolls", "rolling"))
-# Not independently mobile (Leeds SCP [S]): not crawling, shuffling, pulling to stand, cruising or walking.
-NOT_MOBILE_LEVELS = NOT_INDEPENDENTLY_MOBILE
 BRUISE_TYPES = frozenset({"bruise", "petechiae"})
 UNSUITABLE_EXPLANATIONS = frozenset({"none", "unsuitable", "inconsistent"})
 LIMB_PARTS = ("upper_arm", "forearm", "wrist", "hand", "upper_leg", "lower_leg", "ankle", "foot")
@@ -193,23 +192,12 @@ def _date(value: Any) -> date | None:
     return london_moment(text).date() if "T" in text or " " in text else date.fromisoformat(text)
 
 
-def _birthday(dob: date, years: int) -> date:
-    try:
-        return dob.replace(year=dob.year + years)
-    except ValueError:  # born on 29 February
-        return date(dob.year + years, 2, 28)
-
-
 def _months_after(dob: date, months: int) -> date:
-    """The date ``months`` calendar months after ``dob`` (the last day of the month when it is shorter)."""
-    year, month = divmod(dob.month - 1 + months, 12)
-    year, month = dob.year + year, month + 1
-    for day in (dob.day, 30, 29, 28):
-        try:
-            return date(year, month, min(dob.day, day))
-        except ValueError:
-            continue
-    raise ValueError(dob)
+    """The date ``months`` calendar months after ``dob``: the month's last day when it is shorter (a
+    birthday of 29 February falls on 28 February)."""
+    year, month0 = divmod(dob.month - 1 + months, 12)
+    year += dob.year
+    return date(year, month0 + 1, min(dob.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
 def _age_facts(child: Mapping[str, Any], on: date) -> dict[str, Any]:
@@ -222,7 +210,7 @@ def _age_facts(child: Mapping[str, Any], on: date) -> dict[str, Any]:
     preterm = gestation < TERM_WEEKS * 7
     corrected = age_days
     # Fact Sheet 5 [R]: correct until the 1st birthday if born at 32-36 weeks, the 2nd if born before 32 weeks.
-    if preterm and on < _birthday(dob, 1 if gestation >= 32 * 7 else 2):
+    if preterm and on < _months_after(dob, 12 if gestation >= 32 * 7 else 24):
         corrected = age_days - (40 * 7 - gestation)
     return {"sex": child.get("sex"), "gestation_weeks": coerce(INT, weeks), "preterm": preterm,
             "birth_weight_kg": coerce(DECIMAL, child.get("birth_weight_kg")), "age_days": float(age_days),
@@ -420,7 +408,7 @@ def facts_for(visit: Mapping[str, Any], child: Mapping[str, Any], growth: Mappin
     facts.update(_age_facts(child, on))
     level = _mobility_level(visit)
     facts["mobility_level"] = level
-    facts["nim"] = facts["age_m"] < 6 or level in NOT_MOBILE_LEVELS
+    facts["nim"] = facts["age_m"] < 6 or level in NOT_INDEPENDENTLY_MOBILE
     facts.update(_injury_facts(visit.get("injuries") or [], on))
     temp = facts["room_temp_c"]
     facts["room_cold"] = temp < 16 if temp is not None else (facts["room_heated"] is False or facts["heating"] is False)
