@@ -149,6 +149,9 @@ BODY_SITES_TEN4 = frozenset(
      "left_subconjunctiva", "right_subconjunctiva"}
 )
 
+# The body map's diagrams (homevisit/bodymap.py): which one a mark was placed on.
+MAP_VIEWS = (("front", "Front of the body"), ("back", "Back of the body"), ("face", "Face, close up"))
+
 # How a child gets about, least mobile first (#15). "Not independently mobile" (Leeds SCP [S]) is the first three.
 MOBILITY_CHOICES = (
     ("not_mobile", "Not mobile: stays where they are put"),
@@ -360,9 +363,12 @@ INJURY_FIELDS: tuple[Field, ...] = (
     _f("type", "injuries", "Type of mark", CHOICE, "the type of mark", required=True,
        choices=(("bruise", "Bruise"), ("petechiae", "Petechiae"), ("abrasion", "Abrasion"), ("laceration", "Cut"),
                 ("burn", "Burn or scald"), ("bite", "Bite"), ("swelling", "Swelling"), ("deformity", "Deformity"),
-                ("ligature_mark", "Ligature mark"), ("suspected_fracture", "Suspected fracture"))),
+                ("ligature_mark", "Ligature mark"), ("suspected_fracture", "Suspected fracture"),
+                ("other", "Another kind of mark"))),
     _f("body_site", "injuries", "Where on the body?", CHOICE, "where the mark is on the body", choices=BODY_SITES,
        required=True),
+    _f("map_view", "injuries", "Is it on the front or the back?", CHOICE, "the side of the body",
+       hint="Filled in when you tap the body map", choices=MAP_VIEWS),
     _f("size_mm", "injuries", "Size", INT, "the size of the mark", hint="Longest side in millimetres", unit="mm",
        minimum=0, maximum=500, example="15"),
     _f("pattern", "injuries", "Does it have a shape or pattern?", CHOICE, "the shape or pattern",

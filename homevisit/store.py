@@ -729,3 +729,9 @@ def _m0009(db: Database) -> None:
 def _m0010(db: Database) -> None:
     # How the child gets about, recorded in one answer (#15), so "not independently mobile" is a fact.
     db.execute("ALTER TABLE visits ADD COLUMN mobility_level TEXT")
+
+
+@migrations(name="0011_add_map_view")
+def _m0011(db: Database) -> None:
+    # Which body-map diagram a mark was placed on (#15): the front or back of a limb is told apart.
+    db.execute("ALTER TABLE injuries ADD COLUMN map_view TEXT")

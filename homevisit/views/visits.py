@@ -7,13 +7,14 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from forms.fields import render_params
 from forms.visit import SECTION_FORMS
 from homevisit import actions as actions_mod
-from homevisit import answers, auth, children, visits
-from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, SECTION_BY_KEY, SECTION_KEYS
+from homevisit import answers, auth, bodymap, children, visits
+from homevisit.dictionary import BODY_SITES, CARER_FIELDS, INJURY_FIELDS, SECTION_BY_KEY, SECTION_KEYS
 from homevisit.validation import merge_errors, validate_carer, validate_injury
 
 bp = Blueprint("visits", __name__)
@@ -189,7 +190,15 @@ def _change_rows(form_class: Any, button: str) -> Any:
     """Add or remove a repeatable row (a person present, a mark) without losing what was typed."""
     name = "carers_present" if "carer" in button else "injuries"
     rows = _rows_from(name, request.form)
-    if button.startswith("add_"):
+    if button == "add_injury_from_list":
+        site = request.form.get("bodymap_site", "")
+        if site in bodymap.SITE_LABELS:  # nothing chosen adds nothing: the page says to choose (_render_section)
+            rows.append({"body_site": site, "map_view": bodymap.default_view(site)})
+    elif button.startswith("add_injury:"):
+        # a tap on the body map: add_injury:<site>:<view>
+        _add, site, view = (button.split(":") + ["", ""])[:3]
+        rows.append({"body_site": site, "map_view": view} if bodymap.region_for(site, view) else {})
+    elif button.startswith("add_"):
         rows.append({})
     else:
         index = button.rsplit("-", 1)[-1]
@@ -227,10 +236,30 @@ def _render_section(form: Any, visit: dict[str, Any], child: dict[str, Any], sec
         for field in form:
             if field.errors and field.name not in ("carers_present", "injuries") and isinstance(field.errors, list):
                 form.all_errors.append({"text": field.errors[0], "href": "#" + field.id})
+    body_map, focus_mark = None, None
+    if section == "injuries":
+        rows = [{"body_site": e.form.body_site.data, "map_view": e.form.map_view.data} for e in form.injuries]
+        body_map = _body_map(rows)
+        button = request.form.get("button", "") if request.method == "POST" else ""
+        if button == "add_injury_from_list" and request.form.get("bodymap_site") not in bodymap.SITE_LABELS:
+            body_map["error"] = "Choose where the mark is from the list, then select ‘Add a mark here’"
+            form.all_errors = [*form.all_errors, {"text": body_map["error"], "href": "#bodymap_site"}]
+        elif button.startswith("add_injury"):
+            focus_mark = len(rows)
     return render_template("visits/section.html", form=form, visit=visit, child=child, section=SECTION_BY_KEY[section],
                            step=SECTION_KEYS.index(section) + 1, steps=len(SECTION_KEYS), render_params=render_params,
                            previous=_previous(section), notice=notice, carer_fields=CARER_FIELDS,
-                           injury_fields=INJURY_FIELDS)
+                           injury_fields=INJURY_FIELDS, body_map=body_map, focus_mark=focus_mark)
+
+
+def _body_map(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The injuries page's diagrams, with a button in every region and the marks so far numbered on them."""
+    marks = bodymap.placed_marks(rows)
+    views = [{"key": key, "title": title, "note": note,
+              "svg": Markup(bodymap.svg(key, marks, buttons=True, form_id="section-form"))}
+             for key, title, _w, _h, note in bodymap.VIEWS]
+    labels = [bodymap.SITE_LABELS.get(r.get("body_site") or "", "") for r in rows]
+    return {"views": views, "sites": BODY_SITES, "labels": labels}
 
 
 @bp.route("/visits/<visit_id>/check", methods=["GET", "POST"])

@@ -472,7 +472,7 @@ def test_pressing_enter_in_a_mark_saves_the_page_and_keeps_the_mark(live_server:
     check_page(page, "after-enter")
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Injuries and marks")  # saved and moved on
     page.goto(page.url.rsplit("/section/", 1)[0] + "/section/injuries")
-    mark = page.get_by_role("group", name="Mark 1", exact=True)
+    mark = page.get_by_role("group", name="Mark 1: Left lower leg", exact=True)  # named by where it is, once saved
     expect(mark).to_be_visible()
     expect(mark.get_by_label("Size", exact=True)).to_have_value("15")
     check_page.assert_clean()

@@ -247,3 +247,61 @@ def test_the_caseload_says_when_each_child_was_last_seen_awake_and_by_whom(app, 
     sw_name = users["practitioner2"]["name"]
     assert rows["Ada Seenawake"] == f"14 October 2026, by {sw_name}"
     assert rows["Bo Neverseen"] == "Not seen awake"
+
+
+def test_tapping_the_body_map_or_choosing_from_the_list_adds_a_mark_there_keeping_the_typing(signed_in, child, db):
+    """Without JavaScript each region is a submit button: a tap adds a mark at that site and view; the list
+    under the diagrams does the same for a keyboard or switch user. What was typed stays (#15)."""
+    b = signed_in("practitioner")
+    visit_id = start_visit(b, child)
+    url = f"/visits/{visit_id}/section/injuries"
+    page = parse(b.get(url).text)
+    buttons = page.find_all("button", {"class": "bm-button"})
+    assert {btn["value"] for btn in buttons} >= {"add_injury:left_cheek:face", "add_injury:back:back"}
+    assert all(btn["form"] == "section-form" for btn in buttons)
+    version = page.find("input", {"name": "version"})["value"]
+    response = b.post_form(url, [("version", version), ("known_fractures", "2"),
+                                 ("button", "add_injury:left_cheek:face")], page_url=url)
+    soup = parse(response.text)
+    assert soup.find("input", {"name": "known_fractures"})["value"] == "2"
+    site = soup.find("select", {"name": "injuries-0-body_site"})
+    assert site.find("option", selected=True)["value"] == "left_cheek"
+    assert soup.find("input", {"name": "injuries-0-map_view", "checked": True})["value"] == "face"
+    legend = soup.find("fieldset", id="mark-1").find("legend")
+    assert legend.get_text(strip=True) == "Mark 1: Left cheek" and legend.has_attr("data-app-focus")
+    assert len(soup.select(".app-bodymap .bm-mark")) == 1  # numbered on the diagram before it is saved
+
+    version = soup.find("input", {"name": "version"})["value"]
+    response = b.post_form(url, [("version", version), ("known_fractures", "2"), ("injuries-0-type", "bruise"),
+                                 ("injuries-0-body_site", "left_cheek"), ("injuries-0-map_view", "face"),
+                                 ("injuries-0-size_mm", "5"), ("bodymap_site", "right_ear"),
+                                 ("button", "add_injury_from_list")], page_url=url)
+    soup = parse(response.text)
+    assert soup.find("input", {"name": "injuries-0-size_mm"})["value"] == "5"
+    assert soup.find("select", {"name": "injuries-1-body_site"}).find("option", selected=True)["value"] == "right_ear"
+    assert soup.find("fieldset", id="mark-2").find("legend").get_text(strip=True) == "Mark 2: Right ear"
+
+    version = soup.find("input", {"name": "version"})["value"]
+    response = b.post_form(url, [("version", version), ("known_fractures", "2"),
+                                 ("injuries-0-type", "bruise"), ("injuries-0-body_site", "left_cheek"),
+                                 ("injuries-0-map_view", "face"), ("injuries-0-size_mm", "5"),
+                                 ("injuries-1-type", "swelling"), ("injuries-1-body_site", "right_ear"),
+                                 ("injuries-1-map_view", "front"), ("button", "continue")], page_url=url)
+    assert response.status_code == 302, response.text[:2000]
+    rows = store.query(db, "SELECT type, body_site, map_view, size_mm FROM injuries WHERE visit_id = ? "
+                           "ORDER BY position", (visit_id,))
+    assert rows == [{"type": "bruise", "body_site": "left_cheek", "map_view": "face", "size_mm": 5},
+                    {"type": "swelling", "body_site": "right_ear", "map_view": "front", "size_mm": None}]
+
+
+def test_the_list_button_with_no_region_chosen_says_what_to_do_and_adds_nothing(signed_in, child, db):
+    b = signed_in("practitioner")
+    visit_id = start_visit(b, child)
+    url = f"/visits/{visit_id}/section/injuries"
+    version = parse(b.get(url).text).find("input", {"name": "version"})["value"]
+    response = b.post_form(url, [("version", version), ("known_fractures", "1"), ("bodymap_site", ""),
+                                 ("button", "add_injury_from_list")], page_url=url)
+    soup = parse(response.text)
+    assert soup.find("fieldset", id="mark-1") is None
+    assert soup.find("input", {"name": "known_fractures"})["value"] == "1"
+    assert "Choose where the mark is" in soup.get_text()

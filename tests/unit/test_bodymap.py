@@ -1,0 +1,138 @@
+"""The body map's geometry and drawing (#15): every body site can be tapped, every target is big enough, and
+the drawings say what the record says."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from homevisit import bodymap
+from homevisit.dictionary import BODY_SITES, MAP_VIEWS
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_every_body_site_has_a_region_on_some_view() -> None:
+    drawn = {r.site for r in bodymap.REGIONS}
+    assert drawn == {site for site, _label in BODY_SITES}
+
+
+def test_every_site_is_drawn_on_its_default_view() -> None:
+    for site, _label in BODY_SITES:
+        region = bodymap.region_for(site)
+        assert region is not None and region.view == bodymap.default_view(site), site
+
+
+def test_the_views_are_the_dictionarys() -> None:
+    assert [(key, title) for key, title, *_ in bodymap.VIEWS] == list(MAP_VIEWS)
+
+
+@pytest.mark.parametrize("region", bodymap.REGIONS, ids=lambda r: f"{r.view}-{r.site}")
+def test_each_region_is_at_least_30_units_and_inside_its_view(region: bodymap.Region) -> None:
+    # 30 units in a view never drawn narrower than 300 CSS px for 200 units is 45 CSS px (WCAG 2.5.8 asks 24)
+    assert min(region.w, region.h) >= 30
+    _key, _title, width, height, _note = next(v for v in bodymap.VIEWS if v[0] == region.view)
+    assert 0 <= region.x and region.x + region.w <= width
+    assert 0 <= region.y and region.y + region.h <= height
+
+
+@pytest.mark.parametrize("view", [key for key, *_ in bodymap.VIEWS])
+def test_regions_on_a_view_do_not_overlap(view: str) -> None:
+    regions = [r for r in bodymap.REGIONS if r.view == view]
+    for i, a in enumerate(regions):
+        for b in regions[i + 1:]:
+            apart = (a.x + a.w <= b.x or b.x + b.w <= a.x or a.y + a.h <= b.y or b.y + b.h <= a.y)
+            assert apart, (a, b)
+
+
+def test_the_front_view_has_the_childs_right_on_the_readers_left_and_the_back_the_opposite() -> None:
+    front_right = bodymap.region_for("right_upper_arm", "front")
+    front_left = bodymap.region_for("left_upper_arm", "front")
+    back_right = bodymap.region_for("right_upper_arm", "back")
+    back_left = bodymap.region_for("left_upper_arm", "back")
+    assert front_right and front_left and back_right and back_left
+    assert front_right.x < front_left.x
+    assert back_left.x < back_right.x
+
+
+def test_face_only_sites_default_to_the_face_and_the_back_to_the_back() -> None:
+    assert bodymap.default_view("left_cheek") == "face"
+    assert bodymap.default_view("mouth_frenulum") == "face"
+    assert bodymap.default_view("right_subconjunctiva") == "face"
+    assert bodymap.default_view("buttocks") == "back"
+    assert bodymap.default_view("back") == "back"
+    assert bodymap.default_view("chest") == "front"
+    assert bodymap.default_view("left_ear") == "front"
+
+
+def test_a_view_a_site_is_not_on_falls_back_to_its_default_view() -> None:
+    region = bodymap.region_for("chest", "back")
+    assert region is not None and region.view == "front"
+    assert bodymap.region_for(None) is None
+    assert bodymap.region_for("") is None
+
+
+def test_marks_are_numbered_in_list_order_and_spread_within_a_shared_region() -> None:
+    marks = bodymap.placed_marks([{"body_site": "chest"}, {"body_site": "left_cheek", "map_view": "face"},
+                                  {"body_site": "chest"}, {"body_site": None}])
+    assert [m["number"] for m in marks] == [1, 2, 3, 4]
+    chest = bodymap.region_for("chest")
+    assert chest is not None
+    first, third = marks[0], marks[2]
+    assert (first["x"], first["y"]) != (third["x"], third["y"])
+    for mark in (first, third):
+        assert chest.x < mark["x"] < chest.x + chest.w and chest.y < mark["y"] < chest.y + chest.h
+    assert marks[3]["region"] is None and "x" not in marks[3]
+    assert bodymap.views_used(marks) == ["front", "face"]
+
+
+def test_many_marks_in_one_region_each_get_their_own_point() -> None:
+    marks = bodymap.placed_marks([{"body_site": "back"}] * 7)
+    points = {(round(m["x"], 1), round(m["y"], 1)) for m in marks}
+    assert len(points) == 7
+
+
+def test_the_tappable_drawing_has_one_named_button_per_region() -> None:
+    drawing = bodymap.svg("face", buttons=True, form_id="section-form")
+    root = ET.fromstring(drawing)
+    buttons = root.findall(f".//{SVG}foreignObject/{{http://www.w3.org/1999/xhtml}}button")
+    face_regions = [r for r in bodymap.REGIONS if r.view == "face"]
+    assert len(buttons) == len(face_regions)
+    values = {b.get("value") for b in buttons}
+    assert values == {f"add_injury:{r.site}:face" for r in face_regions}
+    assert all(b.get("form") == "section-form" and b.get("type") == "submit" for b in buttons)
+    names = ["".join(b.itertext()).strip() for b in buttons]
+    assert "Add a mark: left cheek (face, close up)" in names
+    assert "Add a mark: mouth or frenulum (face, close up)" in names
+
+
+def test_the_offline_drawing_has_plain_buttons_the_form_handles() -> None:
+    offline = bodymap.offline_map()
+    assert [v["key"] for v in offline["views"]] == ["front", "back", "face"]
+    for view in offline["views"]:
+        assert 'type="button"' in view["svg"] and 'type="submit"' not in view["svg"]
+    assert offline["default_views"]["left_cheek"] == "face"
+
+
+def test_a_record_map_draws_only_the_views_with_marks_and_a_callout_a_mark() -> None:
+    injuries = [{"type": "bruise", "body_site": "left_cheek", "map_view": "face", "size_mm": 5},
+                {"type": "burn", "body_site": "back", "map_view": "back", "count": 3},
+                {"type": "swelling"}]
+    record = bodymap.record_map(injuries)
+    assert record is not None
+    assert [v["key"] for v in record["views"]] == ["back", "face"]
+    assert [c["words"] for c in record["callouts"]] == [
+        "Bruise, left cheek (face, close up), 5 mm", "Burn or scald, back (back of the body), 3 marks", "Swelling"]
+    assert [c["placed"] for c in record["callouts"]] == [True, True, False]
+    face = next(v["svg"] for v in record["views"] if v["key"] == "face")
+    assert len(re.findall(r'class="bm-mark"', face)) == 1
+    assert "<button" not in face  # the record's drawing takes no taps
+    assert bodymap.record_map([]) is None
+
+
+def test_text_in_the_drawing_is_escaped() -> None:
+    drawing = bodymap.svg("front", buttons=True, form_id='x" onclick="alert(1)')
+    assert 'onclick="alert(1)"' not in drawing
+    ET.fromstring(drawing)  # still well-formed
