@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from homevisit import bodymap
 from homevisit.dictionary import (
     BOOL,
     CARER_FIELDS,
@@ -67,7 +68,8 @@ def answer_sections(visit: dict[str, Any]) -> list[dict[str, Any]]:
     """Every section of a visit with its answers, plus the people present and the injuries as rows.
 
     Returns ``[{"key", "title", "rows": [...], "items": [{"title", "rows"}]}]`` where ``items`` holds the
-    repeatable rows (people present in "seen", marks in "injuries").
+    repeatable rows (people present in "seen", marks in "injuries"); the injuries section also has
+    ``body_map``, the diagrams with the marks numbered on them (``bodymap.record_map``), or None.
     """
     sections = []
     for section in SECTIONS:
@@ -79,5 +81,6 @@ def answer_sections(visit: dict[str, Any]) -> list[dict[str, Any]]:
         if section.key == "injuries":
             for n, injury in enumerate(visit.get("injuries") or [], start=1):
                 entry["items"].append({"title": f"Mark {n}", "rows": answer_rows(INJURY_FIELDS, injury)})
+            entry["body_map"] = bodymap.record_map(visit.get("injuries") or [])
         sections.append(entry)
     return sections

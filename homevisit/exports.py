@@ -28,6 +28,7 @@ from typing import Any
 
 from homevisit import audit, store
 from homevisit.dictionary import (
+    BODY_SITES,
     BOOL,
     CARER_FIELDS,
     DECIMAL,
@@ -100,6 +101,8 @@ def _plain(alias: str, spec: str) -> tuple[Column, ...]:
 
 
 _SCOPE = "JOIN children c ON c.id = v.child_id AND c.team_id = v.team_id"
+# The body-map region of a mark in words ("Left cheek"), for a reader of the export without the dictionary
+_SITE_WORDS = "CASE {} " + " ".join(f"WHEN '{site}' THEN '{label}'" for site, label in BODY_SITES) + " END"
 _LEAD = ("id", "child_id", "visited_at", "visitor_id", "visitor_role", "status")
 GROWTH_COLUMNS = ("weight_sds", "weight_centile", "centile_spaces_fallen_since_birth",
                   "centile_spaces_fallen_since_previous")
@@ -107,7 +110,8 @@ VISITS = Table("visits", _plain("v", "id:s child_id:s visited_at:s visitor_id:n 
                + _from_fields("v", (f for f in VISIT_FIELDS if f.name not in _LEAD))
                + _plain("v", " ".join(f"{name}:d" for name in GROWTH_COLUMNS)),
                "visits v", f"FROM visits v {_SCOPE} WHERE {{where}} ORDER BY v.visited_at, v.id")
-INJURIES = Table("injuries", _plain("i", "visit_id:s position:n") + _from_fields("i", INJURY_FIELDS), "injuries i",
+INJURIES = Table("injuries", _plain("i", "visit_id:s position:n") + _from_fields("i", INJURY_FIELDS)
+                 + (Column("body_site_words", STR, _SITE_WORDS.format("i.body_site")),), "injuries i",
                  f"FROM injuries i JOIN visits v ON v.id = i.visit_id {_SCOPE} WHERE {{where}} "
                  "ORDER BY v.visited_at, v.id, i.position", frozenset({"explanation_given_by"}))
 CARERS = Table("carers_present", _plain("p", "visit_id:s position:n") + _from_fields("p", CARER_FIELDS),
@@ -519,6 +523,7 @@ def _json_documents(db: Any, team_id: int, where: str, params: Sequence[Any], co
                 for row in chunk:
                     item = dict(zip(table.header, convert_item(row), strict=True))
                     item.pop("position", None)
+                    item.pop("body_site_words", None)  # the JSON keeps the API's names; the code is in body_site
                     documents[item.pop("visit_id")][table.name].append(item)
                 counts[table.name] = counts.get(table.name, 0) + len(chunk)
         counts["visits"] = counts.get("visits", 0) + len(documents)

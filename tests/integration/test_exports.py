@@ -16,7 +16,7 @@ import pytest
 from helpers import assert_page_well_formed, full_visit, make_child
 from homevisit import actions as actions_mod
 from homevisit import concerns, exports, store, visits
-from homevisit.dictionary import BOOL, CARER_FIELDS, INJURY_FIELDS, MULTI, VISIT_FIELDS, dictionary_rows
+from homevisit.dictionary import BODY_SITES, BOOL, CARER_FIELDS, INJURY_FIELDS, MULTI, VISIT_FIELDS, dictionary_rows
 from homevisit.rules import load_rules
 
 TODAY = date.today()
@@ -173,6 +173,8 @@ def test_zip_holds_visits_injuries_carers_and_actions_keyed_by_visit_id(app, db,
             row = rows[(s["visit_id"], str(s["position"]))]
             for f in fields:
                 assert_csv_cell(f.kind, row[f.name], s[f.name])
+            if table == "injuries":  # the region in words beside its code, for an analyst reading the sheet
+                assert row["body_site_words"] == (dict(BODY_SITES)[s["body_site"]] if s["body_site"] else "")
     actions = csv_rows(archive.read("actions.csv"))
     kept = [a for a in stored(db, "actions") if a["visit_id"] in ids]
     assert sorted((r["visit_id"], r["id"], r["rule_id"], r["status"]) for r in actions) == sorted(
