@@ -19,7 +19,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from homevisit import audit, store
+from homevisit import audit, bodymap, store
 from homevisit.dictionary import (
     BOOL,
     CARER_FIELDS,
@@ -148,4 +148,5 @@ def dictionary_document(widget_for: Any, rules: Any) -> dict[str, Any]:
         "injury_fields": [_field(f, widget_for(f)) for f in INJURY_FIELDS],
         "carer_fields": [_field(f, widget_for(f)) for f in CARER_FIELDS],
         "provisional_rules": provisional,
+        "body_map": bodymap.offline_map(),
     }

@@ -95,8 +95,11 @@ def draw_signature(page: Page) -> str:
     return str(page.evaluate("() => document.getElementById('signature-pad').toDataURL('image/png')"))
 
 
-def record_visit(page: Page, child: str, note: str, checks: Any | None = None, restrained: bool = False) -> str:
-    """Record a whole visit in the offline app, sign it and put it in the outbox; returns the signature PNG."""
+def record_visit(page: Page, child: str, note: str, checks: Any | None = None, restrained: bool = False,
+                 marks: tuple[tuple[str, str], ...] = ()) -> str:
+    """Record a whole visit in the offline app, sign it and put it in the outbox; returns the signature PNG.
+
+    ``marks`` are (region button, type of mark): each is added by tapping the body map, then described."""
     page.get_by_role("list", name="Record a visit").get_by_role("link", name=child, exact=True).click()
     heading(page, "Child seen and who was present")
     choose(page, "Did you see the child?", "Yes, awake")
@@ -110,6 +113,12 @@ def record_visit(page: Page, child: str, note: str, checks: Any | None = None, r
     for title in ("Sleep and cot", "Food and nutrition", "Weight and growth", "Mobility and development",
                   "Injuries and marks", "Home conditions"):
         heading(page, title)
+        if title == "Injuries and marks":
+            for n, (region, kind) in enumerate(marks, start=1):
+                page.get_by_role("button", name=region, exact=True).tap()
+                expect(page.locator("#body-map .bm-mark")).to_have_count(n)  # numbered on the diagram
+                assert page.evaluate("() => document.activeElement.id") == f"injuries-row-{n}"
+                page.locator(f"#injuries-{n}").get_by_label("Type of mark", exact=True).select_option(label=kind)
         page.get_by_role("button", name="Save and continue").click()
     heading(page, "The child's presentation and voice")
     if restrained:
@@ -262,8 +271,9 @@ def test_replies_lost_after_the_server_committed_store_nothing_twice(
     get_ready(page, live_server, "hv@a.example", check_page)
     page.context.set_offline(True)
     notes = [f"Lossy {n} {uuid.uuid4().hex}" for n in range(3)]
+    marks = (("Add a mark: left cheek (face, close up)", "Bruise"), ("Add a mark: back (back of the body)", "Burn or scald"))
     for note in notes:
-        record_visit(page, "Ava Zephyrine", note)
+        record_visit(page, "Ava Zephyrine", note, marks=marks)
     rng = random.Random(30)
     seen = {"sent": 0, "dropped": 0}
 
@@ -297,7 +307,11 @@ def test_replies_lost_after_the_server_committed_store_nothing_twice(
     assert 80_000 <= delays[3] <= 160_000 and all(150_000 <= d <= 300_000 for d in delays[4:])
     stored = visits_in_db(db)
     assert [v["observed_verbatim"] for v in stored] == sorted(notes)
-    assert store.query_one(db, "SELECT COUNT(*) AS n FROM injuries")["n"] == 0
+    for v in stored:  # each visit's marks arrived once, where they were tapped
+        injuries = store.query(db, "SELECT type, body_site, map_view FROM injuries WHERE visit_id = ? ORDER BY position",
+                               (v["id"],))
+        assert injuries == [{"type": "bruise", "body_site": "left_cheek", "map_view": "face"},
+                            {"type": "burn", "body_site": "back", "map_view": "back"}]
     for v in stored:
         assert v["status"] == "signed"
         assert audit_count(db, "submit", v["id"]) == 1 and audit_count(db, "sign", v["id"]) == 1

@@ -533,9 +533,14 @@ function rowsBlock (draft, form, { list, fields, name, title, addText, removeTex
   const block = h('div', {})
   block.append(h('h2', { class: 'govuk-heading-m' }, title))
   if (!draft[list].length) block.append(p(emptyText))
+  // a mark's legend names where it is ("Mark 2: Left cheek"), as the page with signal does
+  const site = fields.find(f => f.name === 'body_site')
+  const siteLabels = new Map(site ? site.choices : [])
   draft[list].forEach((row, i) => {
-    const fieldset = h('fieldset', { class: 'govuk-fieldset app-repeat' },
-      h('legend', { class: 'govuk-fieldset__legend govuk-fieldset__legend--s' }, `${removeText} ${i + 1}`.replace(/^Remove /, '').replace(/^./, c => c.toUpperCase())))
+    const where = siteLabels.get(row.body_site)
+    const legend = `${removeText} ${i + 1}`.replace(/^Remove /, '').replace(/^./, c => c.toUpperCase()) + (where ? `: ${where}` : '')
+    const fieldset = h('fieldset', { class: 'govuk-fieldset app-repeat', id: `${name}-${i + 1}` },
+      h('legend', { class: 'govuk-fieldset__legend govuk-fieldset__legend--s', id: `${name}-row-${i + 1}`, tabindex: '-1' }, legend))
     for (const f of fields) fieldset.append(renderField(f, row[f.name], { prefix: `${name}-${i}-`, error: errors[`${name}-${i}-${f.name}`] }))
     fieldset.append(button(`${removeText} ${i + 1}`, {
       onclick: () => {
@@ -558,6 +563,92 @@ function rowsBlock (draft, form, { list, fields, name, title, addText, removeTex
     }
   }, 'govuk-button--secondary'))
   return block
+}
+
+// The body map (#15): the server's drawing of each view, whose regions are buttons that add a mark there, and
+// a list of the regions for a keyboard or switch. The marks so far are numbered on the drawing.
+const SVG_NS = 'http://www.w3.org/2000/svg'
+
+function bodyMap (draft, form) {
+  const map = state.dictionary.body_map
+  const addMark = (site, view) => {
+    collect(draft, form)
+    draft.injuries.push({ body_site: site, map_view: view })
+    scheduleSave(draft, true)
+    renderSection(draft, draft.section, {}, { focus: false })
+    const legend = document.getElementById(`injuries-row-${draft.injuries.length}`)
+    if (legend) {
+      legend.closest('fieldset').scrollIntoView()
+      legend.focus()
+    }
+  }
+  const views = h('div', { class: 'app-bodymap__views' })
+  for (const view of map.views) {
+    const drawing = new DOMParser().parseFromString(view.svg, 'image/svg+xml').documentElement
+    const svg = document.importNode(drawing, true)
+    svg.addEventListener('click', event => {
+      const region = event.target.closest('button[data-site]')
+      if (region) addMark(region.dataset.site, region.dataset.view)
+    })
+    drawMarks(svg, view.key, draft.injuries, map)
+    views.append(h('figure', { class: `app-bodymap__view app-bodymap__view--${view.key}` }, svg,
+      h('figcaption', { class: 'govuk-body-s app-bodymap__caption' }, h('strong', {}, view.title), h('br'), view.note)))
+  }
+  const sites = state.dictionary.injury_fields.find(f => f.name === 'body_site').choices
+  const select = h('select', { class: 'govuk-select', id: 'bodymap_site', 'aria-describedby': 'bodymap_site-hint' },
+    [h('option', { value: '' }, 'Choose a place on the body'), ...sites.map(([value, label]) => h('option', { value }, label))])
+  const hint = h('div', { class: 'govuk-hint', id: 'bodymap_site-hint' }, 'For a keyboard or switch: choose the place, then add the mark')
+  const group = h('div', { class: 'govuk-form-group app-bodymap__list' },
+    h('label', { class: 'govuk-label govuk-label--s', for: 'bodymap_site' }, 'Or choose where the mark is from a list'), hint, select)
+  const fromList = () => {
+    if (select.value) return addMark(select.value, map.default_views[select.value])
+    // nothing chosen adds nothing: say what to do beside the list, as the page with signal does
+    if (!group.querySelector('.govuk-error-message')) {
+      group.classList.add('govuk-form-group--error')
+      select.classList.add('govuk-select--error')
+      select.setAttribute('aria-describedby', 'bodymap_site-hint bodymap_site-error')
+      hint.after(h('p', { class: 'govuk-error-message', id: 'bodymap_site-error' },
+        h('span', { class: 'govuk-visually-hidden' }, 'Error:'), ' Choose where the mark is from the list, then select ‘Add a mark here’'))
+    }
+    select.focus()
+  }
+  const container = h('div', { class: 'app-bodymap', id: 'body-map' },
+    p('Tap where the mark is to add it, then describe it below. Marks already added are numbered on the diagrams.'),
+    views,
+    group)
+  group.append(button('Add a mark here', { onclick: fromList }, 'govuk-button--secondary app-bodymap__add'))
+  return container
+}
+
+function drawMarks (svg, viewKey, injuries, map) {
+  // a mark is drawn on the view it was placed on if that view shows its site, else on the site's default view
+  const inRegion = new Map()
+  injuries.forEach((mark, i) => {
+    if (!mark.body_site) return
+    const placed = mark.map_view && (map.view_sites[mark.map_view] || []).includes(mark.body_site)
+    if ((placed ? mark.map_view : map.default_views[mark.body_site]) !== viewKey) return
+    const region = svg.querySelector(`rect[data-site="${CSS.escape(mark.body_site)}"]`)
+    if (!region) return
+    if (!inRegion.has(region)) inRegion.set(region, [])
+    inRegion.get(region).push(i + 1)
+  })
+  for (const [region, numbers] of inRegion) {
+    const [x, y, w, hgt] = ['x', 'y', 'width', 'height'].map(a => Number(region.getAttribute(a)))
+    numbers.forEach((n, k) => {
+      const cx = x + w * (k + 1) / (numbers.length + 1)
+      const cy = y + hgt / 2
+      const g = document.createElementNS(SVG_NS, 'g')
+      g.setAttribute('class', 'bm-mark')
+      g.setAttribute('aria-hidden', 'true')
+      const circle = document.createElementNS(SVG_NS, 'circle')
+      for (const [a, v] of [['cx', cx], ['cy', cy], ['r', 9]]) circle.setAttribute(a, String(v))
+      const text = document.createElementNS(SVG_NS, 'text')
+      for (const [a, v] of [['x', cx], ['y', cy + 4], ['text-anchor', 'middle']]) text.setAttribute(a, String(v))
+      text.textContent = String(n)
+      g.append(circle, text)
+      svg.append(g)
+    })
+  }
 }
 
 function collect (draft, form) {
@@ -591,6 +682,7 @@ function renderSection (draft, key, errors, { focus = true } = {}) {
     form.append(rowsBlock(draft, form, { list: 'carers', fields: state.dictionary.carer_fields, name: 'carers_present', title: 'People present', addText: 'Add a person present', removeText: 'Remove person', emptyText: 'No one added yet.', errors }))
   }
   if (key === 'injuries') {
+    if (state.dictionary.body_map) form.append(bodyMap(draft, form))
     form.append(rowsBlock(draft, form, { list: 'injuries', fields: state.dictionary.injury_fields, name: 'injuries', title: 'Marks and injuries seen', addText: 'Add a mark or injury', removeText: 'Remove mark', emptyText: 'No marks added. If you saw none, leave this empty.', errors }))
   }
   const next = sections[index + 1]
