@@ -16,9 +16,12 @@ from homevisit.dictionary import (
     DATE,
     DATETIME,
     DECIMAL,
+    FIELDS_BY_NAME,
     INJURY_FIELDS,
     INT,
     MULTI,
+    NO_ACCESS,
+    NO_ACCESS_SKIPS,
     SECTIONS,
     Field,
     fields_in_section,
@@ -69,13 +72,23 @@ def answer_sections(visit: dict[str, Any]) -> list[dict[str, Any]]:
 
     Returns ``[{"key", "title", "rows": [...], "items": [{"title", "rows"}]}]`` where ``items`` holds the
     repeatable rows (people present in "seen", marks in "injuries"); the injuries section also has
-    ``body_map``, the diagrams with the marks numbered on them (``bodymap.record_map``), or None.
+    ``body_map``, the diagrams with the marks numbered on them (``bodymap.record_map``), or None. On a visit
+    with no access, ``skipped`` says why a page about the home or the child was not filled in (else None).
     """
     sections = []
+    no_access = visit.get("access_outcome") in NO_ACCESS
     for section in SECTIONS:
         entry: dict[str, Any] = {"key": section.key, "title": section.title,
-                                 "rows": answer_rows(fields_in_section(section.key), visit), "items": []}
+                                 "rows": answer_rows(fields_in_section(section.key), visit), "items": [],
+                                 "skipped": None}
+        if no_access and section.key in NO_ACCESS_SKIPS:
+            # a visit with no access skipped this page: say so once, and show only what was answered
+            entry["skipped"] = f"Skipped: {display_value(FIELDS_BY_NAME['access_outcome'], visit['access_outcome'])}."
+            entry["rows"] = [row for row in entry["rows"] if row["observed"]]
         if section.key == "seen":
+            # the visit could not be done: said at the top of the record as well as in its answer row
+            entry["no_access"] = (display_value(FIELDS_BY_NAME["access_outcome"], visit["access_outcome"])
+                                  if no_access else None)
             for n, carer in enumerate(visit.get("carers_present") or [], start=1):
                 entry["items"].append({"title": f"Person present {n}", "rows": answer_rows(CARER_FIELDS, carer)})
         if section.key == "injuries":

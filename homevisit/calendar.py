@@ -87,6 +87,11 @@ def working_days_between(a: date | datetime, b: date | datetime) -> int:
     return count
 
 
+def london_today() -> date:
+    """Today's date in the UK (not the server's zone, and not UTC, which is still yesterday until 1 am in summer)."""
+    return datetime.now(LONDON).date()
+
+
 def london_moment(value: str | date | datetime) -> datetime:
     """A moment as an aware Europe/London datetime; a naive time is taken to be London time, a date is midnight."""
     if isinstance(value, str):

@@ -134,6 +134,18 @@ def team_professionals(db: Any, team_id: int) -> list[dict[str, Any]]:
 
 
 def child_payload(child: dict[str, Any]) -> dict[str, Any]:
-    """A child as the API shows it (API.md fixed names)."""
-    return {k: child[k] for k in ("id", "given_name", "family_name", "date_of_birth", "sex", "gestation_weeks",
-                                  "gestation_days", "birth_weight_kg", "nhs_number")}
+    """A child as the API shows it (API.md fixed names, and whether there is a child protection plan)."""
+    payload = {k: child[k] for k in ("id", "given_name", "family_name", "date_of_birth", "sex", "gestation_weeks",
+                                     "gestation_days", "birth_weight_kg", "nhs_number")}
+    plan = child.get("child_protection_plan")
+    payload["child_protection_plan"] = None if plan is None else bool(plan)
+    return payload
+
+
+def set_protection_plan(db: Any, child_id: str, has_plan: bool, user: dict[str, Any]) -> None:
+    """Record that a child protection plan has started or ended. A visit with no access to a child with a
+    plan is an action for today (R37), so the change is written to the audit log with who made it."""
+    with store.write(db):
+        store.update(db, "children", "id", child_id, {"child_protection_plan": 1 if has_plan else 0})
+        audit.record(db, action="protection_plan_started" if has_plan else "protection_plan_ended",
+                     object_type="child", object_id=child_id, child_id=child_id, user=user)

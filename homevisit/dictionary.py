@@ -164,6 +164,30 @@ MOBILITY_CHOICES = (
 )
 NOT_INDEPENDENTLY_MOBILE = frozenset({"not_mobile", "rolling", "sitting"})
 
+# Whether the visit could be done (#15). Anything but "visited" is a visit with no access: the practitioner
+# records what happened and what they tried, and the pages about the home and the child are skipped.
+ACCESS_OUTCOMES = (
+    ("visited", "Yes, I went in and saw the child"),
+    ("no_answer", "No access: nobody answered"),
+    ("refused_entry", "No access: entry was refused"),
+    ("child_not_seen", "I went in, but the child was not seen"),
+    ("seen_at_window", "The child was seen only at a window or the door"),
+)
+NO_ACCESS = frozenset({"no_answer", "refused_entry", "child_not_seen", "seen_at_window"})
+# The outcomes where the child was not seen at all (so 'Did you see the child?' must say so)
+NO_ACCESS_NOT_SEEN = frozenset({"no_answer", "refused_entry", "child_not_seen"})
+# The pages a visit with no access skips (their answers, if any were given, are kept and shown)
+NO_ACCESS_SKIPS = ("sleep", "food", "weight", "mobility", "injuries", "home", "presentation")
+ACCESS_ATTEMPTS = (
+    ("knocked", "Knocked or rang, and waited"),
+    ("phoned", "Phoned the parent or carer"),
+    ("card_left", "Left a card or letter saying I had called"),
+    ("called_back", "Came back later the same day"),
+    ("asked_neighbours", "Asked neighbours or others at the address"),
+    ("checked_agencies", "Checked with other agencies (GP, nursery, social care)"),
+    ("police_welfare_check", "Asked the police for a welfare check"),
+)
+
 YES_NO = ()  # booleans are Yes / No / Not observed; the labels live in the form widget
 
 
@@ -181,6 +205,13 @@ VISIT_FIELDS: tuple[Field, ...] = (
        choices=(("awake", "Yes, awake"), ("asleep", "Yes, asleep"), ("not_seen", "No, not seen")), required=True),
     _f("child_not_seen_reason", "seen", "Why was the child not seen?", TEXT, "why the child was not seen",
        hint="Say who told you and what they said", max_length=1000),
+    _f("access_outcome", "seen", "Did you get into the home and see the child?", CHOICE,
+       "whether you got into the home and saw the child", choices=ACCESS_OUTCOMES,
+       hint="If you could not do the visit, choose what happened: the pages about the home and the child are then skipped"),
+    _f("access_attempts", "seen", "What did you try?", MULTI, "what you tried to get access",
+       hint="Select all that apply", choices=ACCESS_ATTEMPTS),
+    _f("access_notes", "seen", "What happened when you called?", TEXT, "what happened when you called",
+       hint="Who you spoke to, what they said, and when you will try again", max_length=2000),
     _f("seen_alone", "seen", "Did you see the child alone, away from the carers?", BOOL, "whether you saw the child alone"),
     _f("interpreter_used", "seen", "Was an interpreter used?", BOOL, "whether an interpreter was used"),
     _f("carer_presentation", "seen", "How did the carers present?", CHOICE, "how the carers presented",
@@ -423,6 +454,9 @@ CHILD_FIELDS: tuple[Field, ...] = (
        unit="kg", minimum=0.3, maximum=6.5, places=3, example="3.25"),
     _f("nhs_number", "child", "NHS number", TEXT, "the NHS number", hint="10 digits, like 943 476 5919. Optional",
        max_length=12),
+    _f("child_protection_plan", "child", "Does the child have a child protection plan?", BOOL,
+       "whether the child has a child protection plan",
+       hint="Change this on the child's page when a plan starts or ends"),
 )
 
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in VISIT_FIELDS}

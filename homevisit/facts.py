@@ -29,6 +29,7 @@ from homevisit.dictionary import (
     INT,
     MILESTONES,
     MULTI,
+    NO_ACCESS,
     NOT_INDEPENDENTLY_MOBILE,
     VISIT_FIELDS,
 )
@@ -56,6 +57,7 @@ DEFAULT_SETTINGS: dict[str, float] = {
     "social_worker_window_days": 120,
     "missed_window_days": 180,
     "rereferral_window_days": 90,
+    "access_window_days": 90,
 }
 
 _N, _B, _S = DataType.NULLABLE(DataType.FLOAT), DataType.NULLABLE(DataType.BOOLEAN), DataType.NULLABLE(DataType.STRING)
@@ -73,6 +75,7 @@ DERIVED_FACTS: dict[str, tuple[Any, str]] = {
     "age_m_chronological": (_F, "chronological age in months"),
     "under_4_months": (_T, "younger than 4 calendar months on the visit day (chronological age; TEN-4)"),
     "under_4_years": (_T, "younger than 4 years on the visit day (chronological age; TEN-4-FACESp)"),
+    "child_protection_plan": (_B, "the child has a child protection plan (recorded on the child's page)"),
     # mobility
     "mobility_level": (_S, "how the child gets about: the answer given (not_mobile, rolling, sitting, crawling, "
                            "bottom_shuffling, cruising, walking), else read from the highest milestone recorded"),
@@ -128,6 +131,12 @@ DERIVED_FACTS: dict[str, tuple[Any, str]] = {
     "missed_appointments_recent": (_F, "missed weighs or clinics recorded in the missed window, this visit included"),
     "not_seen_visits_recent": (_F, "visits in the missed window, this one included, where the child was not seen"),
     "missed_contacts_recent": (_F, "missed appointments plus visits where the child was not seen"),
+    "no_access": (_T, "this visit had no access: nobody answered, entry refused, the child not seen, or seen only "
+                      "at a window or the door"),
+    "no_access_visits_recent": (_F, "visits with no access in the access window, this one included"),
+    "not_brought_recent": (_F, "appointments the child was not brought to, recorded in the access window, this "
+                               "visit or concern included"),
+    "access_failures_recent": (_F, "visits with no access plus appointments not brought, in the access window"),
     "social_workers_recent": (_F, "distinct social workers allocated within the social worker window"),
     "assessment_open_working_days": (_N, "working days since the open assessment started"),
     "open_action_rules": (_SET, "rules with an action still open"),
@@ -307,7 +316,8 @@ def _growth_facts(growth: Mapping[str, Any] | None, facts: Mapping[str, Any]) ->
     return out
 
 
-HISTORY_VISIT_FIELDS = ("id", "visited_at", "visitor_id", "missed_appointments", "child_seen", "hygiene", "weight_kg",
+HISTORY_VISIT_FIELDS = ("id", "visited_at", "visitor_id", "missed_appointments", "child_seen", "access_outcome",
+                        "hygiene", "weight_kg",
                         "weight_clothing", *MILESTONES)
 """The answers of earlier visits that the history facts below read (with each visit's ``fired_rules``).
 ``visits.history_for`` loads only these, so a child with a long history costs little to check; a fact that
@@ -343,6 +353,9 @@ def _history_facts(visit: Mapping[str, Any], history: Mapping[str, Any] | None, 
                 overdue.add(str(action.get("rule_id")))
     missed_appointments = float(sum(int(v.get("missed_appointments") or 0) for v in recent_missed))
     not_seen = float(sum(1 for v in recent_missed if v.get("child_seen") == "not_seen"))
+    in_access_window = [v for age, v in earlier if age <= settings["access_window_days"]] + [visit]
+    no_access_visits = float(sum(1 for v in in_access_window if v.get("access_outcome") in NO_ACCESS))
+    not_brought = float(sum(int(v.get("missed_appointments") or 0) for v in in_access_window))
     return {
         "earlier_visits": float(len(earlier)),
         "prior_consider_visits": float(len(consider_visits)),
@@ -355,6 +368,9 @@ def _history_facts(visit: Mapping[str, Any], history: Mapping[str, Any] | None, 
         "missed_appointments_recent": missed_appointments,
         "not_seen_visits_recent": not_seen,
         "missed_contacts_recent": missed_appointments + not_seen,
+        "no_access_visits_recent": no_access_visits,
+        "not_brought_recent": not_brought,
+        "access_failures_recent": no_access_visits + not_brought,
         "social_workers_recent": float(len(social_workers)),
         "assessment_open_working_days": float(working_days_between(started, on)) if started else None,
         "open_action_rules": open_rules,
@@ -406,6 +422,9 @@ def facts_for(visit: Mapping[str, Any], child: Mapping[str, Any], growth: Mappin
     facts: dict[str, Any] = {f.name: coerce(f.kind, visit.get(f.name)) for f in VISIT_FIELDS}
     facts.update({name: float(value) for name, value in settings.items()})
     facts.update(_age_facts(child, on))
+    plan = child.get("child_protection_plan")
+    facts["child_protection_plan"] = None if plan is None else bool(plan)
+    facts["no_access"] = facts["access_outcome"] in NO_ACCESS
     level = _mobility_level(visit)
     facts["mobility_level"] = level
     facts["nim"] = facts["age_m"] < 6 or level in NOT_INDEPENDENTLY_MOBILE

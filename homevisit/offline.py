@@ -30,6 +30,9 @@ from homevisit.dictionary import (
     INJURY_FIELDS,
     INT,
     MULTI,
+    NO_ACCESS,
+    NO_ACCESS_NOT_SEEN,
+    NO_ACCESS_SKIPS,
     SECTIONS,
     TEXT,
     VISIT_FIELDS,
@@ -149,4 +152,6 @@ def dictionary_document(widget_for: Any, rules: Any) -> dict[str, Any]:
         "carer_fields": [_field(f, widget_for(f)) for f in CARER_FIELDS],
         "provisional_rules": provisional,
         "body_map": bodymap.offline_map(),
+        # a visit with no access skips these pages (homevisit.views.visits._next); the checks that need it
+        "no_access": {"outcomes": sorted(NO_ACCESS), "not_seen": sorted(NO_ACCESS_NOT_SEEN), "skips": list(NO_ACCESS_SKIPS)},
     }

@@ -735,3 +735,14 @@ def _m0010(db: Database) -> None:
 def _m0011(db: Database) -> None:
     # Which body-map diagram a mark was placed on (#15): the front or back of a limb is told apart.
     db.execute("ALTER TABLE injuries ADD COLUMN map_view TEXT")
+
+
+@migrations(name="0012_add_access_and_protection_plan")
+def _m0012(db: Database) -> None:
+    # Visits with no access (#15): what happened at the door and what was tried; and whether the child has a
+    # child protection plan, which makes a visit with no access an action for today.
+    for statement in ("ALTER TABLE visits ADD COLUMN access_outcome TEXT",
+                      "ALTER TABLE visits ADD COLUMN access_attempts TEXT",
+                      "ALTER TABLE visits ADD COLUMN access_notes TEXT",
+                      "ALTER TABLE children ADD COLUMN child_protection_plan INTEGER"):
+        db.execute(statement)

@@ -27,6 +27,8 @@ from homevisit.dictionary import (
     INJURY_FIELDS,
     INT,
     MULTI,
+    NO_ACCESS,
+    NO_ACCESS_NOT_SEEN,
     TEXT,
     VISIT_FIELDS,
     Field,
@@ -307,8 +309,18 @@ def validate_section(fields: list[Field], data: dict[str, Any], *, partial: bool
 def cross_checks(visit: dict[str, Any], child: dict[str, Any] | None) -> Errors:
     """Checks that look across fields, or at the child: the messages keyed by the field to correct."""
     errors: Errors = {}
-    if visit.get("child_seen") == "not_seen" and not visit.get("child_not_seen_reason"):
+    access = visit.get("access_outcome")
+    if visit.get("child_seen") == "not_seen" and not visit.get("child_not_seen_reason") \
+            and access not in ("no_answer", "refused_entry"):  # there, what happened at the door is the reason
         errors["child_not_seen_reason"] = ["Enter why the child was not seen"]
+    if access in NO_ACCESS_NOT_SEEN and visit.get("child_seen") in ("awake", "asleep"):
+        errors["child_seen"] = ["You said you did not see the child on this visit: choose ‘No, not seen’, or change "
+                                "your answer to ‘Did you get into the home and see the child?’"]
+    if access == "seen_at_window" and visit.get("child_seen") == "not_seen":
+        errors["child_seen"] = ["You said the child was seen at a window or the door: choose whether they were awake "
+                                "or asleep"]
+    if access in NO_ACCESS and not visit.get("access_attempts"):
+        errors["access_attempts"] = ["Select what you tried, so the next person knows what has been done"]
     if visit.get("length_height_cm") is not None and visit.get("length_method") is None:
         errors["length_method"] = ["Select how length or height was measured"]
     if visit.get("disclosure") in ("by_child", "by_third_party") and not visit.get("disclosure_details"):

@@ -8,8 +8,10 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from forms.child import ChildForm, child_form_values
 from forms.concern import ConcernForm, concern_form_values
+from forms.not_brought import NotBroughtForm, not_brought_values
+from homevisit import access, auth, children, concerns, growth, referrals, visits
 from homevisit import actions as actions_mod
-from homevisit import auth, children, concerns, growth, referrals, visits
+from homevisit.calendar import london_today
 from homevisit.chronology import KINDS, chronology_for
 from homevisit.validation import validate_child
 
@@ -33,7 +35,10 @@ def caseload() -> Any:
     text = request.args.get("q", "")[:100]
     found = children.search_children(db(), g.user, text)
     drafts = visits.drafts_for_user(db(), g.user)
-    return render_template("children/caseload.html", children=found, q=text, drafts=drafts)
+    since = access.window_start(london_today(), rules())
+    patterns = {p["id"]: p for p in access.team_patterns(db(), g.user["team_id"], since=since)}
+    return render_template("children/caseload.html", children=found, q=text, drafts=drafts, patterns=patterns,
+                           window_days=(london_today() - since).days)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -67,7 +72,11 @@ def show(child_id: str) -> Any:
     professional = request.args.get("professional", "")
     entries = chronology_for(db(), child, kinds=kinds,
                              professional_id=int(professional) if professional.isdigit() else None)
+    since = access.window_start(london_today(), rules())
+    access_events = access.child_events(db(), child_id, since=since)
     return render_template("children/show.html", child=child, visits=history, series=series, chart=chart,
+                           access_events=access_events, access_failures=access.failures(access_events),
+                           access_window_days=(london_today() - since).days,
                            latest=series[-1] if series else None, open_actions=open_actions,
                            allocations=children.allocations(db(), child_id), entries=entries, kinds=kinds,
                            professional=professional, members=children.team_members(db(), g.user["team_id"]),
@@ -98,6 +107,40 @@ def record_concern(child_id: str) -> Any:
                 if name in form._fields and not form[name].errors:
                     form[name].errors = list(messages)
     return render_template("children/concern.html", child=child, form=form), (422 if form.errors else 200)
+
+
+@bp.route("/<child_id>/not-brought", methods=["GET", "POST"])
+@auth.access()
+def not_brought(child_id: str) -> Any:
+    child = child_or_404(child_id, log_view=request.method == "GET")
+    form = NotBroughtForm()
+    if request.method == "GET" and g.user.get("visitor_role"):
+        form.reporter_role.data = g.user["visitor_role"]
+    if request.method == "POST" and form.validate():
+        concern, raised, errors = access.record_not_brought(db(), child, g.user, not_brought_values(form), rules(),
+                                                            history=visits.history_for(db(), child_id))
+        if concern:
+            flash(f"Recorded in {child['given_name']}'s chronology that they were not brought. It raised "
+                  f"{len(raised)} required {'action' if len(raised) == 1 else 'actions'}.", "success")
+            return redirect(url_for("children.show", child_id=child_id) + "#access")
+        for name, messages in errors.items():
+            if name in form._fields and not form[name].errors:
+                form[name].errors = list(messages)
+    return render_template("children/not_brought.html", child=child, form=form), (422 if form.errors else 200)
+
+
+@bp.route("/<child_id>/protection-plan", methods=["POST"])
+@auth.access("practitioner", "supervisor")
+def protection_plan(child_id: str) -> Any:
+    child = child_or_404(child_id, log_view=False)
+    choice = request.form.get("child_protection_plan", "")
+    if choice not in ("yes", "no"):
+        flash("Choose whether the child has a child protection plan.", "important")
+    else:
+        children.set_protection_plan(db(), child_id, choice == "yes", g.user)
+        flash(f"Recorded that {child['given_name']} {'has' if choice == 'yes' else 'no longer has'} a child "
+              f"protection plan.", "success")
+    return redirect(url_for("children.show", child_id=child_id))
 
 
 @bp.route("/<child_id>/handover")

@@ -6,7 +6,9 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from homevisit import auth, children, referrals, supervision
+from homevisit import access, auth, children, referrals, supervision
+from homevisit.calendar import london_today
+from homevisit.rulesets import current_rules
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
@@ -24,8 +26,11 @@ def dashboard() -> Any:
     lists = supervision.dashboard(db(), g.user["team_id"], person_id=person["id"] if person else None,
                                   config=current_app.config)
     unknown = bool(chosen) and person is None  # a stale or edited link: show everyone and say so
+    since = access.window_start(london_today(), current_rules())
+    patterns = access.team_patterns(db(), g.user["team_id"], since=since)
     return render_template("supervision/dashboard.html", members=members, person=person, unknown_person=unknown,
-                           decision_words=referrals.DECISION_WORDS, **lists)
+                           decision_words=referrals.DECISION_WORDS, access_patterns=patterns,
+                           access_window_days=(london_today() - since).days, **lists)
 
 
 @bp.route("/visits/<visit_id>/review", methods=["POST"])

@@ -14,7 +14,15 @@ from forms.fields import render_params
 from forms.visit import SECTION_FORMS
 from homevisit import actions as actions_mod
 from homevisit import answers, auth, bodymap, children, visits
-from homevisit.dictionary import BODY_SITES, CARER_FIELDS, INJURY_FIELDS, SECTION_BY_KEY, SECTION_KEYS
+from homevisit.dictionary import (
+    BODY_SITES,
+    CARER_FIELDS,
+    INJURY_FIELDS,
+    NO_ACCESS,
+    NO_ACCESS_SKIPS,
+    SECTION_BY_KEY,
+    SECTION_KEYS,
+)
 from homevisit.validation import merge_errors, validate_carer, validate_injury
 
 bp = Blueprint("visits", __name__)
@@ -85,7 +93,7 @@ def section(visit_id: str, section: str) -> Any:
             version = int(form.version.data) if (form.version.data or "").isdigit() else None
             try:
                 visits.save_section(db(), visit_id, g.user, section, clean, version=version,
-                                    next_section=_next(section) or "check", **rows_clean)
+                                    next_section=_next(section, {**visit, **clean}) or "check", **rows_clean)
             except visits.Conflict as conflict:
                 visits.keep_draft_input(db(), visit_id, g.user["id"], section, _form_dict(form_class), "conflict")
                 notice = f"{conflict} Your answers on this page have been kept: check them and save again."
@@ -95,7 +103,7 @@ def section(visit_id: str, section: str) -> Any:
             if button == "save":
                 flash("Your draft has been saved. You can come back to it from your caseload.", "success")
                 return redirect(url_for("children.caseload"))
-            following = _next(section)
+            following = _next(section, {**visit, **clean})
             return redirect(url_for("visits.section", visit_id=visit_id, section=following) if following
                             else url_for("visits.check", visit_id=visit_id))
         _apply_errors(form, errors)
@@ -130,12 +138,18 @@ def _row_value(f: Any, value: Any) -> Any:
     return to_form_value(f, value)
 
 
-def _next(section: str) -> str | None:
+def _next(section: str, visit: dict[str, Any]) -> str | None:
+    """The page after this one. With no access, the pages about the home and the child are skipped: the
+    practitioner goes from who was seen to their account of what happened."""
+    if visit.get("access_outcome") in NO_ACCESS and section in NO_ACCESS_SKIPS + ("seen",):
+        return "summary"
     index = SECTION_KEYS.index(section)
     return SECTION_KEYS[index + 1] if index + 1 < len(SECTION_KEYS) else None
 
 
-def _previous(section: str) -> str | None:
+def _previous(section: str, visit: dict[str, Any]) -> str | None:
+    if visit.get("access_outcome") in NO_ACCESS and section == "summary":
+        return "seen"
     index = SECTION_KEYS.index(section)
     return SECTION_KEYS[index - 1] if index > 0 else None
 
@@ -248,7 +262,7 @@ def _render_section(form: Any, visit: dict[str, Any], child: dict[str, Any], sec
             focus_mark = len(rows)
     return render_template("visits/section.html", form=form, visit=visit, child=child, section=SECTION_BY_KEY[section],
                            step=SECTION_KEYS.index(section) + 1, steps=len(SECTION_KEYS), render_params=render_params,
-                           previous=_previous(section), notice=notice, carer_fields=CARER_FIELDS,
+                           previous=_previous(section, visit), notice=notice, carer_fields=CARER_FIELDS,
                            injury_fields=INJURY_FIELDS, body_map=body_map, focus_mark=focus_mark)
 
 

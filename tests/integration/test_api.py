@@ -41,9 +41,11 @@ def test_create_child_returns_201_with_the_fixed_names(app, token_for):
     response = app.test_client().post("/api/v1/children", json=body, headers=token_for())
     assert response.status_code == 201
     created = response.get_json()
+    # the fixed names, and whether the child has a child protection plan (#15: null when not recorded)
     assert set(created) == {"id", "given_name", "family_name", "date_of_birth", "sex", "gestation_weeks",
-                            "gestation_days", "birth_weight_kg", "nhs_number"}
+                            "gestation_days", "birth_weight_kg", "nhs_number", "child_protection_plan"}
     assert created["nhs_number"] == "9434765919"
+    assert created["child_protection_plan"] is None
 
 
 def test_create_child_with_bad_values_gets_422_with_field_messages(app, token_for):

@@ -82,6 +82,20 @@ def earlier_visit(days_ago: int, months: float = 17, **changes: Any) -> dict[str
     return base
 
 
+def no_access_visit(outcome: str = "no_answer", **changes: Any) -> dict[str, Any]:
+    """A visit where the practitioner could not get in (or see the child): only the first page answered."""
+    visit = {"id": "visit-now", "visitor_id": 1, "visited_at": VISITED_AT, "visitor_role": "health_visitor",
+             "child_seen": "not_seen", "access_outcome": outcome, "access_attempts": ["knocked", "phoned"],
+             "injuries": [], "carers_present": []}
+    visit.update(changes)
+    return visit
+
+
+# A referral sent a day before the visit, with no decision yet
+WAITING_REFERRAL = {"status": "sent", "sent_at": (VISIT_DAY - timedelta(days=1)).isoformat() + "T09:00:00+00:00",
+                    "decision": None, "decided_at": None}
+
+
 def mark(**changes: Any) -> dict[str, Any]:
     """One bruise on a bony site, one only, with a suitable explanation, seen by the GP."""
     return {"type": "bruise", "body_site": "left_lower_leg", "size_mm": 10, "pattern": "none", "count": 1,
@@ -325,6 +339,20 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("R33", "a missed weigh and a visit when the child was not seen",
      {"visit": well_visit(missed_appointments=1), "history": {"visits": [earlier_visit(100, child_seen="not_seen")]}},
      {"visit": well_visit(missed_appointments=1), "history": {"visits": [earlier_visit(200, child_seen="not_seen")]}}),
+    ("R37", "no access to a child with a plan", {"visit": no_access_visit(), "the_child": child(child_protection_plan=1)},
+     {"visit": no_access_visit(), "the_child": child(child_protection_plan=0)}),
+    ("R37", "no access while a referral waits for a decision",
+     {"visit": no_access_visit("refused_entry"), "history": {"referrals": [WAITING_REFERRAL]}},
+     {"visit": well_visit(), "history": {"referrals": [WAITING_REFERRAL]}}),
+    ("R37", "seen only at the window counts as no access",
+     {"visit": no_access_visit("seen_at_window", child_seen="awake"), "the_child": child(child_protection_plan=1)},
+     {"visit": well_visit(access_outcome="visited"), "the_child": child(child_protection_plan=1)}),
+    ("R38", "two visits with no access in 90 days",
+     {"visit": no_access_visit(), "history": {"visits": [earlier_visit(90, access_outcome="no_answer")]}},
+     {"visit": no_access_visit(), "history": {"visits": [earlier_visit(91, access_outcome="no_answer")]}}),
+    ("R38", "a visit with no access and an appointment not brought",
+     {"visit": well_visit(missed_appointments=1), "history": {"visits": [earlier_visit(30, access_outcome="child_not_seen")]}},
+     {"visit": well_visit(missed_appointments=0), "history": {"visits": [earlier_visit(30, access_outcome="child_not_seen")]}}),
 ]
 
 
@@ -337,7 +365,7 @@ def test_rule_fires_at_its_threshold_and_not_short_of_it(rule_id: str, what: str
 
 def test_every_default_rule_has_a_threshold_test() -> None:
     # R34 (re-referral) has its own tests with a referral history (tests/integration/test_referrals.py)
-    assert {c[0] for c in CASES} == {f"R{n:02d}" for n in (*range(1, 34), 35, 36)}
+    assert {c[0] for c in CASES} == {f"R{n:02d}" for n in (*range(1, 34), 35, 36, 37, 38)}
 
 
 @pytest.mark.parametrize("site", sorted(BODY_SITES_TEN4))
@@ -446,7 +474,7 @@ def test_severity_label(sev: str, deadline: str, label: str) -> None:
 
 def test_the_default_rules_file_is_clean() -> None:
     assert check_rules_file(DEFAULT_RULES_PATH) == []
-    assert [r.id for r in load_rules().rules] == [f"R{n:02d}" for n in range(1, 37)]
+    assert [r.id for r in load_rules().rules] == [f"R{n:02d}" for n in range(1, 39)]
 
 
 def test_every_default_rule_says_where_it_comes_from() -> None:
@@ -584,3 +612,28 @@ def test_the_same_bruise_a_week_younger_also_raises_the_under_4_months_rule() ->
 def test_a_walking_toddler_with_a_shin_bruise_raises_nothing() -> None:
     visit = well_visit(20, mobility_level="walking", injuries=[mark(body_site="right_lower_leg")])
     assert fired(visit, the_child=child(20)) == set()
+
+
+def test_a_baby_with_two_visits_with_no_access_raises_the_supervisors_review_and_nothing_about_the_home() -> None:
+    baby = child(3)
+    earlier = earlier_visit(40, 3, access_outcome="refused_entry", child_seen="not_seen")
+    result = actions(no_access_visit(), the_child=baby, growth={}, history={"visits": [earlier]})
+    # the pattern for the supervisor (R38); for the visitor, R33's 'was not brought' follow-up (two visits where
+    # the child was not seen), a CG89 'consider' feature, so R26's discussion with the safeguarding lead; and
+    # nothing about sleep, food or the home, which nobody could see
+    assert set(result) == {"R26", "R33", "R38"}
+    assert result["R38"]["owner"] == "supervisor"
+    assert "2 visit(s) with no access and 0 appointment(s) not brought in 90 days" in result["R38"]["reasons"]
+
+
+def test_the_same_baby_with_a_child_protection_plan_is_an_action_for_today() -> None:
+    baby = child(3, child_protection_plan=1)
+    earlier = earlier_visit(40, 3, access_outcome="refused_entry", child_seen="not_seen")
+    result = actions(no_access_visit(), the_child=baby, growth={}, history={"visits": [earlier]})
+    assert set(result) == {"R26", "R33", "R37", "R38"}
+    assert result["R37"]["deadline"] == "today" and result["R37"]["owner"] == "visitor"
+    assert "No access (No access: nobody answered) to a child with a child protection plan" in result["R37"]["reasons"]
+
+
+def test_a_visit_that_went_ahead_for_a_child_with_a_plan_raises_nothing() -> None:
+    assert fired(well_visit(access_outcome="visited"), the_child=child(child_protection_plan=1)) == set()

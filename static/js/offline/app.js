@@ -529,6 +529,26 @@ function flushSave () {
 
 function sectionIndex (key) { return state.dictionary.sections.findIndex(s => s.key === key) }
 
+// With no access, the pages about the home and the child are skipped, as on the page with signal
+function noAccess (draft) {
+  const rules = state.dictionary.no_access
+  return Boolean(rules && rules.outcomes.includes(draft.values.access_outcome))
+}
+
+function skipped (draft, key) { return noAccess(draft) && state.dictionary.no_access.skips.includes(key) }
+
+function nextSection (draft, key) {
+  const sections = state.dictionary.sections
+  for (let i = sectionIndex(key) + 1; i < sections.length; i++) if (!skipped(draft, sections[i].key)) return sections[i].key
+  return null
+}
+
+function previousSection (draft, key) {
+  const sections = state.dictionary.sections
+  for (let i = sectionIndex(key) - 1; i >= 0; i--) if (!skipped(draft, sections[i].key)) return sections[i]
+  return null
+}
+
 function rowsBlock (draft, form, { list, fields, name, title, addText, removeText, emptyText, errors }) {
   const block = h('div', {})
   block.append(h('h2', { class: 'govuk-heading-m' }, title))
@@ -685,7 +705,6 @@ function renderSection (draft, key, errors, { focus = true } = {}) {
     if (state.dictionary.body_map) form.append(bodyMap(draft, form))
     form.append(rowsBlock(draft, form, { list: 'injuries', fields: state.dictionary.injury_fields, name: 'injuries', title: 'Marks and injuries seen', addText: 'Add a mark or injury', removeText: 'Remove mark', emptyText: 'No marks added. If you saw none, leave this empty.', errors }))
   }
-  const next = sections[index + 1]
   form.append(h('div', { class: 'govuk-button-group' },
     h('button', { type: 'submit', class: 'govuk-button', 'data-module': 'govuk-button' }, 'Save and continue'),
     button('Save and come back later', {
@@ -709,12 +728,13 @@ function renderSection (draft, key, errors, { focus = true } = {}) {
       return
     }
     draft.saved = Array.from(new Set([...(draft.saved || []), key]))
-    draft.section = next ? next.key : 'check'
+    const following = nextSection(draft, key)
+    draft.section = following || 'check'
     await scheduleSave(draft, true)
-    go(visitHref(draft.id, next ? next.key : 'check'))
+    go(visitHref(draft.id, following || 'check'))
   })
   const summary = Object.entries(errors).map(([k, text]) => ({ text, href: '#' + k }))
-  const previous = sections[index - 1]
+  const previous = previousSection(draft, key)
   const content = [
     previous ? backLink('Back', visitHref(draft.id, previous.key)) : backLink('Back to your offline visits', urls.homeUrl),
     summary.length ? errorSummary(summary) : null,
@@ -737,12 +757,17 @@ function sectionSummaries (draft, { change = true } = {}) {
   const nodes = []
   for (const section of state.dictionary.sections) {
     nodes.push(h('h2', { class: 'govuk-heading-m' }, section.title))
-    const rows = fieldsOf(section.key).map(f => ({
+    const skip = skipped(draft, section.key)
+    if (skip) {
+      const outcome = fieldsOf('seen').find(f => f.name === 'access_outcome')
+      nodes.push(p(`Skipped: ${answerWords(outcome, draft.values.access_outcome)}.`, 'govuk-body app-skipped'))
+    }
+    const rows = fieldsOf(section.key).filter(f => !skip || ![undefined, null, ''].includes(draft.values[f.name])).map(f => ({
       key: f.question,
       value: answerWords(f, draft.values[f.name]),
       action: change ? { text: 'Change', href: visitHref(draft.id, section.key) + '#' + f.name, hidden: f.question.toLowerCase(), dataset: { app: '1' } } : null
     }))
-    nodes.push(summaryList(rows, 'app-answers'))
+    if (rows.length) nodes.push(summaryList(rows, 'app-answers'))
     const extra = section.key === 'seen' ? ['carers', state.dictionary.carer_fields, 'Person'] : section.key === 'injuries' ? ['injuries', state.dictionary.injury_fields, 'Mark'] : null
     if (extra) {
       draft[extra[0]].forEach((row, i) => {

@@ -233,7 +233,20 @@ export function checkVisit (dictionary, draft, child, sections) {
   body.injuries = rows(draft.injuries, dictionary.injury_fields, 'injuries', 'injuries')
   // the server's cross checks (homevisit.validation.cross_checks)
   const cross = (key, section, text) => { if (wanted.has(section)) errors.push({ key, section, text }) }
-  if (body.child_seen === 'not_seen' && !body.child_not_seen_reason) cross('child_not_seen_reason', 'seen', 'Enter why the child was not seen')
+  const access = body.access_outcome
+  const noAccess = dictionary.no_access || { outcomes: [], not_seen: [] }
+  if (body.child_seen === 'not_seen' && !body.child_not_seen_reason && access !== 'no_answer' && access !== 'refused_entry') {
+    cross('child_not_seen_reason', 'seen', 'Enter why the child was not seen')
+  }
+  if (noAccess.not_seen.includes(access) && (body.child_seen === 'awake' || body.child_seen === 'asleep')) {
+    cross('child_seen', 'seen', 'You said you did not see the child on this visit: choose ‘No, not seen’, or change your answer to ‘Did you get into the home and see the child?’')
+  }
+  if (access === 'seen_at_window' && body.child_seen === 'not_seen') {
+    cross('child_seen', 'seen', 'You said the child was seen at a window or the door: choose whether they were awake or asleep')
+  }
+  if (noAccess.outcomes.includes(access) && !(body.access_attempts && body.access_attempts.length)) {
+    cross('access_attempts', 'seen', 'Select what you tried, so the next person knows what has been done')
+  }
   if (body.length_height_cm !== undefined && body.length_method === undefined) cross('length_method', 'weight', 'Select how length or height was measured')
   if ((body.disclosure === 'by_child' || body.disclosure === 'by_third_party') && !body.disclosure_details) {
     cross('disclosure_details', 'summary', 'Enter what was disclosed, and by whom')
