@@ -163,6 +163,24 @@ MOBILITY_CHOICES = (
     ("walking", "Walking on their own"),
 )
 NOT_INDEPENDENTLY_MOBILE = frozenset({"not_mobile", "rolling", "sitting"})
+# How far each level gets a child about on their own, for comparing with what an explanation needs
+MOBILITY_RANK = {"not_mobile": 0, "rolling": 1, "sitting": 2, "crawling": 3, "bottom_shuffling": 3, "cruising": 4,
+                 "walking": 5}
+
+# What the carer's explanation says happened, and the least mobility it needs of the child (None: any child).
+# An explanation that needs more than the child can do does not fit their development (R39).
+MECHANISMS = (
+    ("rolled_off", "Rolled off a bed, sofa or changing table", "rolling"),
+    ("fell_crawling", "Fell or bumped into something while crawling or shuffling", "crawling"),
+    ("pulled_up_fell", "Pulled up to stand, or was cruising, and fell", "cruising"),
+    ("fell_walking", "Fell while walking or running", "walking"),
+    ("climbed_fell", "Climbed onto furniture or stairs and fell", "walking"),
+    ("caused_it_themselves", "Caused it themselves (hit, scratched or bit themselves)", None),
+    ("dropped", "Dropped, or fell from someone's arms", None),
+    ("another_child", "Another child did it", None),
+    ("other", "Something else", None),
+)
+MECHANISM_NEEDS = {key: needs for key, _label, needs in MECHANISMS}
 
 # Whether the visit could be done (#15). Anything but "visited" is a visit with no access: the practitioner
 # records what happened and what they tried, and the pages about the home and the child are skipped.
@@ -411,6 +429,8 @@ INJURY_FIELDS: tuple[Field, ...] = (
        hint="Describe only. Colour is never used to date an injury", max_length=200),
     _f("explanation", "injuries", "Explanation given", TEXT, "the explanation", max_length=2000),
     _f("explanation_given_by", "injuries", "Who gave the explanation?", TEXT, "who gave the explanation", max_length=200),
+    _f("mechanism", "injuries", "What does the explanation say happened?", CHOICE, "what the explanation says happened",
+       hint="The service compares it with how the child gets about", choices=tuple((k, label) for k, label, _n in MECHANISMS)),
     _f("explanation_assessment", "injuries", "Is the explanation suitable?", CHOICE,
        "whether the explanation is suitable",
        hint="Unsuitable means implausible, inadequate or inconsistent with the injury or the child's development",

@@ -27,7 +27,9 @@ from homevisit.dictionary import (
     DECIMAL,
     HCA_ITEMS,
     INT,
+    MECHANISM_NEEDS,
     MILESTONES,
+    MOBILITY_RANK,
     MULTI,
     NO_ACCESS,
     NOT_INDEPENDENTLY_MOBILE,
@@ -92,6 +94,8 @@ DERIVED_FACTS: dict[str, tuple[Any, str]] = {
     "bruise_non_bony_sites": (_SET, "non-bony sites with bruising (ears, eyes, neck, trunk, buttocks, genitals)"),
     "bruise_ten4_sites": (_SET, "TEN-4-FACESp sites with bruising (torso, ears, neck, frenulum, angle of jaw, "
                                 "cheeks, eyelids, subconjunctivae)"),
+    "explanation_beyond_development": (_SET, "marks whose explanation needs more than the child can do (the "
+                                             "mechanisms, e.g. fell_walking, given for a child who is not walking)"),
     "bruise_explanation_unsuitable": (_T, "a bruise with no, an unsuitable or an inconsistent explanation"),
     "injury_explanation_unsuitable": (_T, "any mark with no, an unsuitable or an inconsistent explanation"),
     "marks_explained_by_condition": (_F, "marks a clinician has confirmed a medical condition explains"),
@@ -286,6 +290,19 @@ def _injury_facts(injuries: Iterable[Mapping[str, Any]], on: date) -> dict[str, 
     }
 
 
+def _beyond_development(injuries: Iterable[Mapping[str, Any]], level: str | None) -> set[str]:
+    """The explanations (mechanisms) of marks that need more mobility than the child has: "fell while walking"
+    for a child who crawls. Nothing when how the child gets about is not known."""
+    if level not in MOBILITY_RANK:
+        return set()
+    found = set()
+    for m in injuries:
+        needs = MECHANISM_NEEDS.get(str(m.get("mechanism")))
+        if needs is not None and MOBILITY_RANK[needs] > MOBILITY_RANK[level]:
+            found.add(str(m["mechanism"]))
+    return found
+
+
 def _growth_facts(growth: Mapping[str, Any] | None, facts: Mapping[str, Any]) -> dict[str, Any]:
     growth = growth or {}
     out: dict[str, Any] = {}
@@ -429,6 +446,7 @@ def facts_for(visit: Mapping[str, Any], child: Mapping[str, Any], growth: Mappin
     facts["mobility_level"] = level
     facts["nim"] = facts["age_m"] < 6 or level in NOT_INDEPENDENTLY_MOBILE
     facts.update(_injury_facts(visit.get("injuries") or [], on))
+    facts["explanation_beyond_development"] = _beyond_development(visit.get("injuries") or [], level)
     temp = facts["room_temp_c"]
     facts["room_cold"] = temp < 16 if temp is not None else (facts["room_heated"] is False or facts["heating"] is False)
     facts["hca_score"] = float(sum(1 for item in HCA_ITEMS if facts[item] is True))

@@ -22,10 +22,11 @@ from typing import Any
 import rule_engine
 
 from homevisit.calendar import LONDON, due_at, is_deadline_spec, london_moment
-from homevisit.dictionary import BODY_SITES, FIELDS_BY_NAME
+from homevisit.dictionary import BODY_SITES, FIELDS_BY_NAME, MECHANISMS
 from homevisit.facts import DEFAULT_SETTINGS, FACT_TYPES, facts_for
 
 BODY_SITE_LABELS = dict(BODY_SITES)
+MECHANISM_LABELS = {key: label for key, label, _needs in MECHANISMS}
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.toml")
 SEVERITIES = ("immediate", "same_day", "within_days", "monitor")
@@ -377,7 +378,7 @@ def _show(name: str, value: Any, spec: str | None, label: bool) -> str:
                 return field_.label_for(v)
             if label and v in FIELDS_BY_NAME:  # milestones
                 return FIELDS_BY_NAME[v].question.lower()
-            return BODY_SITE_LABELS.get(v, v).lower() if label else v  # body sites
+            return (BODY_SITE_LABELS.get(v) or MECHANISM_LABELS.get(v, v)).lower() if label else v  # sites, explanations
 
         items = sorted(word(v) for v in value)
         return ", ".join(items) if items else "none"

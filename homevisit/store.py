@@ -746,3 +746,9 @@ def _m0012(db: Database) -> None:
                       "ALTER TABLE visits ADD COLUMN access_notes TEXT",
                       "ALTER TABLE children ADD COLUMN child_protection_plan INTEGER"):
         db.execute(statement)
+
+
+@migrations(name="0013_add_injury_mechanism")
+def _m0013(db: Database) -> None:
+    # What the carer's explanation of a mark says happened (#15), compared with how the child gets about (R39).
+    db.execute("ALTER TABLE injuries ADD COLUMN mechanism TEXT")

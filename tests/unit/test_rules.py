@@ -347,6 +347,9 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("R37", "seen only at the window counts as no access",
      {"visit": no_access_visit("seen_at_window", child_seen="awake"), "the_child": child(child_protection_plan=1)},
      {"visit": well_visit(access_outcome="visited"), "the_child": child(child_protection_plan=1)}),
+    ("R39", "fell while walking, said of a child who cruises",
+     {"visit": well_visit(20, mobility_level="cruising", injuries=[mark(mechanism="fell_walking")]), "the_child": child(20)},
+     {"visit": well_visit(20, mobility_level="walking", injuries=[mark(mechanism="fell_walking")]), "the_child": child(20)}),
     ("R38", "two visits with no access in 90 days",
      {"visit": no_access_visit(), "history": {"visits": [earlier_visit(90, access_outcome="no_answer")]}},
      {"visit": no_access_visit(), "history": {"visits": [earlier_visit(91, access_outcome="no_answer")]}}),
@@ -365,7 +368,7 @@ def test_rule_fires_at_its_threshold_and_not_short_of_it(rule_id: str, what: str
 
 def test_every_default_rule_has_a_threshold_test() -> None:
     # R34 (re-referral) has its own tests with a referral history (tests/integration/test_referrals.py)
-    assert {c[0] for c in CASES} == {f"R{n:02d}" for n in (*range(1, 34), 35, 36, 37, 38)}
+    assert {c[0] for c in CASES} == {f"R{n:02d}" for n in (*range(1, 34), 35, 36, 37, 38, 39)}
 
 
 @pytest.mark.parametrize("site", sorted(BODY_SITES_TEN4))
@@ -474,7 +477,7 @@ def test_severity_label(sev: str, deadline: str, label: str) -> None:
 
 def test_the_default_rules_file_is_clean() -> None:
     assert check_rules_file(DEFAULT_RULES_PATH) == []
-    assert [r.id for r in load_rules().rules] == [f"R{n:02d}" for n in range(1, 39)]
+    assert [r.id for r in load_rules().rules] == [f"R{n:02d}" for n in range(1, 40)]
 
 
 def test_every_default_rule_says_where_it_comes_from() -> None:
@@ -637,3 +640,71 @@ def test_the_same_baby_with_a_child_protection_plan_is_an_action_for_today() -> 
 
 def test_a_visit_that_went_ahead_for_a_child_with_a_plan_raises_nothing() -> None:
     assert fired(well_visit(access_outcome="visited"), the_child=child(child_protection_plan=1)) == set()
+
+
+# R39: each explanation against each mobility level. An explanation needs at least its level; "bottom-shuffling"
+# gets a child as far as crawling does.
+LEVELS = ["not_mobile", "rolling", "sitting", "crawling", "bottom_shuffling", "cruising", "walking"]
+NEEDS = {"rolled_off": "rolling", "fell_crawling": "crawling", "pulled_up_fell": "cruising", "fell_walking": "walking",
+         "climbed_fell": "walking"}
+RANK = {"not_mobile": 0, "rolling": 1, "sitting": 2, "crawling": 3, "bottom_shuffling": 3, "cruising": 4, "walking": 5}
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("mechanism", sorted(NEEDS))
+def test_an_explanation_needing_more_than_the_child_can_do_raises_r39(level: str, mechanism: str) -> None:
+    visit = well_visit(10, mobility_level=level, injuries=[mark(mechanism=mechanism)])
+    raised = "R39" in fired(visit, the_child=child(10))
+    assert raised == (RANK[NEEDS[mechanism]] > RANK[level]), (mechanism, level)
+
+
+@pytest.mark.parametrize("mechanism", ["caused_it_themselves", "dropped", "another_child", "other", None])
+def test_explanations_that_need_no_mobility_never_raise_r39(mechanism: str | None) -> None:
+    visit = well_visit(3, mobility_level="not_mobile", injuries=[mark(mechanism=mechanism)])
+    assert "R39" not in fired(visit, the_child=child(3))
+
+
+def test_r39_needs_to_know_how_the_child_gets_about() -> None:
+    visit = well_visit(10, injuries=[mark(mechanism="fell_walking")])
+    for milestone in ("rolls", "sits_unsupported", "crawls_or_shuffles", "pulls_to_stand", "cruises", "stands_alone",
+                      "walks_independently", "head_control"):
+        visit[milestone] = None
+    visit["mobility_level"] = None
+    assert "R39" not in fired(visit, the_child=child(10))
+
+
+def test_r39_says_which_explanation_and_what_the_child_can_do() -> None:
+    visit = well_visit(9, mobility_level="crawling", injuries=[mark(mechanism="climbed_fell")])
+    result = actions(visit, the_child=child(9))
+    assert result["R39"]["reasons"] == ("The explanation (climbed onto furniture or stairs and fell) needs more than "
+                                        "the child can do (mobility: Crawling)")
+    assert result["R39"]["requires_referral"] is True and result["R39"]["deadline"] == "today"
+
+
+def test_a_local_rules_file_sets_the_protocol_for_bruising_and_explanations(tmp_path: Path) -> None:
+    local = write(tmp_path, """# Northshire's protocol: the paediatric liaison nurse, within 2 working days
+[[rule]]
+id = "R35"
+severity = "within_days"
+deadline = "2wd"
+action = "Discuss with the paediatric liaison nurse and agree whether a child protection medical is needed."
+
+[[rule]]
+id = "R39"
+action = "Phone the MASH consultation line today."
+""")
+    assert check_rules_file(local) == []
+    rules = load_rules(local_path=local)
+    visit = well_visit(30, mobility_level="cruising", injuries=[mark(body_site="left_ear", mechanism="fell_walking")])
+    result = actions(visit, the_child=child(30), rules=rules)
+    assert result["R35"]["deadline"] == "2wd" and result["R35"]["action"].startswith("Discuss with the paediatric")
+    assert result["R35"]["source"] == load_rules().by_id["R35"].source  # the source stays with the rule
+    assert result["R39"]["action"] == "Phone the MASH consultation line today."
+
+
+def test_a_local_protocol_with_a_mistake_is_refused_with_its_line(tmp_path: Path) -> None:
+    local = write(tmp_path, '# protocol\n[[rule]]\nid = "R36"\nseverity = "soon"\ndeadline = "tomorrow"\n')
+    problems = check_rules_file(local)
+    assert problems and all(p.startswith("rules.toml:") for p in problems)
+    assert any(p.startswith("rules.toml:4:") and "severity" in p for p in problems), problems
+    assert any(p.startswith("rules.toml:5:") and "deadline" in p for p in problems), problems
