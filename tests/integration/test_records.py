@@ -120,6 +120,7 @@ def full_visit(extra_note: str = "") -> dict[str, Any]:
         elif f.kind == TEXT:
             visit[f.name] = LONG_NOTES.get(f.name, f"Recorded answer for {f.question.rstrip('?').lower()}.")
     visit["child_seen"] = "awake"
+    visit["access_outcome"] = "visited"  # a visit that went ahead (else the pages about the home are skipped)
     visit["weight_kg"] = 6.85
     visit["account_consistency"] = "The parents gave different accounts of the bruise. " + extra_note
     visit["carers_present"] = [
