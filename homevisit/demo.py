@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from homevisit import actions, auth, children, referrals, store, visit_records, visits
+from homevisit import access, actions, auth, children, referrals, store, visit_records, visits
 from homevisit.calendar import add_working_days
 
 LONDON = ZoneInfo("Europe/London")
@@ -89,6 +89,32 @@ def seed(db: Any, organisation: str, *, today: date | None = None, config: Any =
     add({"given_name": "Oscar", "family_name": "Nowak", "sex": "male",
          "date_of_birth": (today - timedelta(days=12)).isoformat(), "gestation_weeks": 40, "gestation_days": 1,
          "birth_weight_kg": 3.6}, hv)
+    # Kai has a child protection plan. A mark on the body map at the last visit that went ahead; since then
+    # nobody answered once, he was not brought to his immunisations, and entry was refused: R37 and R38.
+    kai = add({"given_name": "Kai", "family_name": "Walsh", "sex": "male",
+               "date_of_birth": (today - timedelta(days=270)).isoformat(), "gestation_weeks": 40,
+               "gestation_days": 0, "birth_weight_kg": 3.5, "child_protection_plan": True}, hv)
+    visit(kai, sw, today - timedelta(days=70), weight_kg=7.9, mobility_level="crawling", access_outcome="visited",
+          injuries=[{"type": "bruise", "body_site": "left_lower_leg", "map_view": "front", "size_mm": 15,
+                     "explanation": "Banged his shin on the table leg while crawling", "explanation_given_by": "Mother",
+                     "mechanism": "fell_crawling", "explanation_assessment": "suitable",
+                     "first_noticed_date": (today - timedelta(days=71)).isoformat(), "medical_help_sought": False}])
+
+    def no_access(day: date, outcome: str, tried: list[str], notes: str) -> None:
+        body = {"child_id": kai["id"], "visited_at": _at(day), "visitor_role": sw["visitor_role"],
+                "child_seen": "not_seen", "access_outcome": outcome, "access_attempts": tried, "access_notes": notes,
+                "observed_verbatim": notes}
+        visits.put_visit(db, str(uuid.uuid4()), body, sw, ruleset,
+                         get_child=lambda cid: children.get_child(db, cid, sw, log_view=False))
+
+    no_access(today - timedelta(days=40), "no_answer", ["knocked", "phoned", "card_left"],
+              "No answer at 10:00 or 10:30. A light on upstairs. Card left with a new time.")
+    access.record_not_brought(db, kai, hv, {"appointment_on": (today - timedelta(days=25)).isoformat(),
+                                            "appointment_kind": "immunisation", "reporter_role": hv["visitor_role"],
+                                            "followed_up": "Phoned mother twice, no answer; letter sent"},
+                              ruleset, history=visits.history_for(db, kai["id"]), today=today)
+    no_access(today - timedelta(days=8), "refused_entry", ["knocked", "phoned"],
+              "Mother spoke through the door: Kai was asleep and I should come back next week. She would not open it.")
     # Priya referred Leo from the required action his last visits raised, by phone, three working days ago;
     # the hub has not acknowledged it, so the escalation route is open when the supervisor looks.
     config = config or {}
@@ -110,7 +136,7 @@ def seed(db: Any, organisation: str, *, today: date | None = None, config: Any =
         "sent_at": _at(sent_day, 11), "method": "phone", "reference": "MASH-DEMO-0042"},
         config=config, rule_ids=set(ruleset.by_id), started_from="action")
     count = store.query_one(db, "SELECT COUNT(*) AS n FROM visits")
-    lines.append(f"Team '{TEAM}': 4 children, {count['n'] if count else 0} visits, 1 referral waiting on the hub.")
+    lines.append(f"Team '{TEAM}': 5 children, {count['n'] if count else 0} visits, 1 referral waiting on the hub.")
     return lines
 
 

@@ -473,3 +473,48 @@ def test_what_was_typed_survives_a_closed_tab_and_mistakes_are_shown_as_on_every
     raw = json.dumps(page.evaluate(RAW_INDEXEDDB))
     assert "grandmother" not in raw
     check_page.assert_clean()
+
+
+def test_a_visit_with_no_access_recorded_offline_skips_the_pages_nobody_could_see_and_arrives_once(
+        live_server: str, db: Any, people: dict[str, Any], page_at: Any, check_page: Any) -> None:
+    """#15: with no signal at the door, the practitioner says nobody answered and what they tried; the pages
+    about the home and the child are skipped, as on the page with signal, and the visit arrives once."""
+    page = page_at(*TABLET)
+    get_ready(page, live_server, "hv@a.example", check_page)
+    page.context.set_offline(True)
+    note = f"No answer {uuid.uuid4().hex}"
+    page.get_by_role("list", name="Record a visit").get_by_role("link", name="Ava Zephyrine", exact=True).click()
+    heading(page, "Child seen and who was present")
+    choose(page, "Did you see the child?", "No, not seen")
+    choose(page, "Did you get into the home and see the child?", "No access: nobody answered")
+    page.get_by_role("button", name="Save and continue").click()
+    # what was tried is needed, said as on every page
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Select what you tried, so the next person knows what has been done")
+    heading(page, "Child seen and who was present")
+    check_page(page, "offline-no-access-needs-what-was-tried")
+    tried = page.get_by_role("group", name="What did you try?", exact=True)
+    tried.get_by_label("Knocked or rang, and waited", exact=True).check()
+    tried.get_by_label("Left a card or letter saying I had called", exact=True).check()
+    page.get_by_role("button", name="Save and continue").click()
+    heading(page, "Your account and actions taken")  # sleep, food ... presentation skipped
+    page.get_by_label("What did you see and hear?", exact=True).fill(note)
+    page.get_by_role("button", name="Save and continue").click()
+    heading(page, "Check your answers and sign")
+    expect(page.locator(".app-skipped")).to_have_count(7)
+    expect(page.locator(".app-skipped").first).to_have_text("Skipped: No access: nobody answered.")
+    check_page(page, "offline-no-access-check")
+    page.get_by_label("I confirm this is an accurate record of the visit, made by me").check()
+    draw_signature(page)
+    page.get_by_role("button", name="Put the visit in the outbox").click()
+    heading(page, "Visits without signal")
+    page.context.set_offline(False)
+    wait_all_sent(page)
+    stored = store.query(db, "SELECT id, status, access_outcome, access_attempts, child_seen, sleep_space "
+                             "FROM visits WHERE observed_verbatim = ?", (note,))
+    assert len(stored) == 1
+    assert stored[0]["status"] == "signed" and stored[0]["access_outcome"] == "no_answer"
+    assert stored[0]["access_attempts"] == '["knocked","card_left"]' and stored[0]["child_seen"] == "not_seen"
+    assert stored[0]["sleep_space"] is None
+    assert audit_count(db, "submit", stored[0]["id"]) == 1
+    check_page.assert_clean()
