@@ -13,13 +13,26 @@ Two batches of 100: what a supervisor's "print these visits" does (the stored si
 their SHA-256 and joined into one PDF behind an index of them, or zipped with the index as CSV), and
 rendering and signing 100 records afresh in parallel worker processes (``records.render_batch``), measured
 first, before WeasyPrint's default path has run in the process (see main()).
+
+The body map (issue 15): the full visit as written with no marks and with 5 marks (on the front, the back and the
+face, so all three diagrams are drawn), run by turns; target: 5 marks cost at most 10% more than none.
+
+Signing over HTTP: gunicorn (the project's gunicorn.conf.py, 2 sync workers) on loopback serving a fresh
+instance; each of ``--http-signs`` full visits is PUT through the API and then signed with
+``POST /api/v1/visits/<id>/signature`` (what the form's sign button also calls, through
+``views.records.sign_with``). Its median is compared with rendering and signing the same kind of visit's record
+in this process (``visit_records.build_record`` + ``records.render_signed_record``); target ratio <= 1.3.
+The first sign in each fresh worker (loading fonts, templates and the key) is shown apart and left out of the median.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
+import http.client
 import importlib.util
+import json
 import os
 import resource
 import statistics
@@ -48,7 +61,11 @@ from homevisit.signing import init_signing, load_signer, trusted_certificates, v
 from homevisit.stackroom import disabled as without_stack_room  # noqa: E402
 from homevisit.stackroom import with_stack_room  # noqa: E402
 
-TARGETS = {"render_sign_ms": 250.0, "ratio": 1.3, "batch_s": 10.0, "serve_ms": 10.0}
+TARGETS = {"render_sign_ms": 250.0, "ratio": 1.3, "batch_s": 10.0, "serve_ms": 10.0, "marks_ratio": 1.10,
+           "http_ratio": 1.3}
+
+MARKS = (("face", "face"), ("left_upper_arm", "front"), ("back", "back"), ("right_cheek", "face"), ("chest", "front"))
+"""Five marks as a visitor taps them on the body map: body sites from dictionary.BODY_SITES on all three views."""
 
 
 def load_fixture_module() -> Any:
@@ -61,12 +78,45 @@ def load_fixture_module() -> Any:
     return module
 
 
+def full_visit(fixture: Any) -> dict[str, Any]:
+    """The tests' full visit, as a visit where the practitioner got in and saw the child (every page answered)."""
+    visit = fixture.full_visit()
+    if "access_outcome" in visit:
+        visit["access_outcome"] = "visited"
+    return dict(visit)
+
+
+def worst_record(fixture: Any) -> dict[str, Any]:
+    """The tests' full record, every note at its longest."""
+    record = fixture.full_record()
+    record["sections"] = answer_sections(full_visit(fixture))
+    return record
+
+
 def typical_record(fixture: Any, record_id: str = "11111111-2222-4333-8444-555555555555") -> dict[str, Any]:
     """The full record with free-text notes of a realistic length (a few hundred characters each)."""
     record = fixture.full_record(record_id)
-    visit = fixture.full_visit()
+    visit = full_visit(fixture)
     for name in fixture.LONG_NOTES:
         visit[name] = fixture.long_note(600, name.replace("_", " "))
+    record["sections"] = answer_sections(visit)
+    return record
+
+
+def marked_record(fixture: Any, marks: int) -> dict[str, Any]:
+    """The full visit as written with ``marks`` injuries (0 to 5), each placed on the body map."""
+    from homevisit.dictionary import BODY_SITES
+
+    sites = {site for site, _label in BODY_SITES}
+    record = fixture.full_record("22222222-3333-4444-8555-666666666666")
+    visit = full_visit(fixture)
+    for name in fixture.LONG_NOTES:
+        visit[name] = fixture.long_note(600, name.replace("_", " "))
+    template = dict(visit["injuries"][0])
+    visit["injuries"] = []
+    for site, view in MARKS[:marks]:
+        assert site in sites, site
+        visit["injuries"].append(dict(template, body_site=site, map_view=view))
     record["sections"] = answer_sections(visit)
     return record
 
@@ -157,6 +207,112 @@ def print_batch(workdir: Path, samples: list[bytes], count: int) -> dict[str, fl
     return seconds
 
 
+def http_sign(workdir: Path, signs: int, static_dir: Path) -> dict[str, Any]:
+    """Median ms of signing visits over HTTP through gunicorn, and of rendering + signing the same visits' records
+    in this process; the first sign in each fresh worker apart."""
+    sys.path.insert(0, str(ROOT / "tests" / "reliability"))
+    sys.path.insert(0, str(ROOT / "tests"))
+    from serving import Server, app_for, make_instance  # type: ignore[import-not-found]
+
+    from helpers import drawn_signature_png, full_visit  # type: ignore[import-not-found]
+    from homevisit import records as records_mod
+    from homevisit import visit_records, visits
+    from homevisit.signing import init_signing as make_key
+
+    path = workdir / "http"
+    instance = make_instance(path, children=4)
+    make_key(path / "signing", "Bench Trust")
+    token = instance.tokens["practitioner"]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    png = "data:image/png;base64," + base64.b64encode(drawn_signature_png()).decode()
+    note = "Mother said he had been unsettled overnight and was seen in the kitchen with his sister. " * 7
+    workers = 2
+
+    def body(n: int) -> dict[str, Any]:
+        return full_visit(instance.children[n % len(instance.children)], observed_verbatim=note[:600],
+                          interpretation=note[:600], injuries=[{"type": "bruise", "body_site": site, "map_view": view,
+                                                                "pattern": "none", "explanation_assessment": "suitable"}
+                                                               for site, view in MARKS[:3]])
+
+    def call(conn: http.client.HTTPConnection, method: str, url: str, data: dict[str, Any]) -> tuple[int, bytes]:
+        conn.request(method, url, body=json.dumps(data), headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+
+    times: list[float] = []
+    pids: set[str] = set()
+    with Server(path, workers=workers, threads=1, log=workdir / "http.log") as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        for n in range(signs + 2 * workers):
+            visit = body(n)
+            status, text = call(conn, "PUT", f"/api/v1/visits/{visit['id']}", visit)
+            if status != 201:
+                raise RuntimeError(f"submit failed: {status} {text[:300]!r}")
+            started = time.perf_counter()
+            status, text = call(conn, "POST", f"/api/v1/visits/{visit['id']}/signature",
+                                {"signature_png": png, "declaration_accepted": True})
+            times.append((time.perf_counter() - started) * 1000)
+            if status != 201:
+                raise RuntimeError(f"sign failed: {status} {text[:300]!r}")
+        conn.close()
+        log = server.log_text()
+    # Which requests each worker answered first: those paid for the worker's warm-up.
+    order = [line.split("pid=")[-1].strip() for line in log.splitlines() if "/signature" in line and "pid=" in line]
+    cold = []
+    for i, pid in enumerate(order):
+        if pid not in pids:
+            pids.add(pid)
+            cold.append(i)
+    warm = [t for i, t in enumerate(times) if i not in cold]
+
+    # The same visits' records rendered and signed here, from the instance's database.
+    app = app_for(path)
+    in_process = []
+    with app.app_context():
+        db = app.extensions["homevisit_db"]()
+        user = instance.users["practitioner"]
+        signer = visit_records.load_signer(app.config)
+        png_bytes = drawn_signature_png()
+        prepared = []
+        for n in range(min(signs, 10)):
+            visit = body(n)
+            status, _ = visits.put_visit(db, visit["id"], visit, user, _rules(),
+                                         get_child=lambda cid: _child(db, cid, user))
+            assert status == 201, status
+            stored = visits.load_visit(db, visit["id"], user)
+            child = _child_row(db, stored["child_id"])
+            prepared.append(visit_records.build_record(
+                db, stored, child, organisation=app.config["ORGANISATION_NAME"], service_name=app.config["SERVICE_NAME"],
+                signer=user, signed_at=visit_records._now(), signature_png=png_bytes))
+        records_mod.render_signed_record(prepared[0], static_dir, signer)
+        for _ in range(max(1, signs // len(prepared))):
+            for record in prepared:
+                started = time.perf_counter()
+                records_mod.render_signed_record(record, static_dir, signer)
+                in_process.append((time.perf_counter() - started) * 1000)
+        db.conn.close()
+    return {"http_ms": statistics.median(warm), "cold_ms": [times[i] for i in cold], "signs": len(warm),
+            "in_process_ms": statistics.median(in_process), "workers": workers}
+
+
+def _rules() -> Any:
+    from homevisit.rulesets import current_rules
+
+    return current_rules()
+
+
+def _child(db: Any, child_id: str, user: dict[str, Any]) -> Any:
+    from homevisit import children
+
+    return children.get_child(db, child_id, user, log_view=False)
+
+
+def _child_row(db: Any, child_id: str) -> dict[str, Any]:
+    row = store.query_one(db, "SELECT * FROM children WHERE id = ?", (child_id,))
+    assert row is not None
+    return dict(row)
+
+
 def verdict(value: float, target: float) -> str:
     return "meets target" if value <= target else "MISSES target"
 
@@ -166,6 +322,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--http-signs", type=int, default=20, help="visits signed over HTTP (0 skips it)")
     args = parser.parse_args()
 
     fixture = load_fixture_module()
@@ -176,7 +333,7 @@ def main() -> None:
         init_signing(workdir / "signing", "Bench Trust")
         signer = load_signer(workdir / "signing")
         trusted = trusted_certificates(workdir / "signing")
-        record = fixture.full_record()
+        record = worst_record(fixture)
         stylesheet = CSS(filename=str(TEMPLATE_DIR / "record.css"))
 
         html = render_record_html(record)
@@ -237,6 +394,35 @@ def main() -> None:
             f"    page faults a render, from {len(with_room)} caller depths: {min(with_room)}-{max(with_room)} "
             f"in a frame-stack chunk of its own (homevisit.stackroom), {min(without_room)}-{max(without_room)} without"
         )
+
+        # The body map: no marks against 5 marks over all three diagrams, by turns.
+        unmarked, marked = marked_record(fixture, 0), marked_record(fixture, 5)
+        render_signed_record(unmarked, static_dir, signer)
+        render_signed_record(marked, static_dir, signer)
+        (m0_wall, m0_cpu, _), (m5_wall, m5_cpu, _) = timed_by_turns(
+            lambda: render_signed_record(unmarked, static_dir, signer),
+            lambda: render_signed_record(marked, static_dir, signer),
+            args.runs,
+        )
+        marks_ratio = m5_wall / m0_wall
+        print("  body map: the full visit as written, render + sign")
+        print(f"    no marks:                                median {m0_wall * 1000:7.1f} ms wall {m0_cpu * 1000:7.1f} ms CPU")
+        print(f"    5 marks on the front, back and face:     median {m5_wall * 1000:7.1f} ms wall {m5_cpu * 1000:7.1f} ms CPU")
+        print(f"    ratio 5 marks / no marks:                {marks_ratio:.2f} wall, {m5_cpu / m0_cpu:.2f} CPU  "
+              f"target <= {TARGETS['marks_ratio']}: {verdict(marks_ratio, TARGETS['marks_ratio'])}")
+
+        if args.http_signs:
+            web = http_sign(workdir, args.http_signs, static_dir)
+            http_ratio = web["http_ms"] / web["in_process_ms"]
+            print(f"  sign over HTTP (gunicorn, {web['workers']} sync workers, loopback; POST /api/v1/visits/<id>/signature), "
+                  f"full visit with 3 marks")
+            print(f"    HTTP sign (check, build, render, sign, store, audit): median {web['http_ms']:7.1f} ms wall over "
+                  f"{web['signs']} signs (first in each fresh worker: "
+                  f"{', '.join(f'{t:.0f}' for t in web['cold_ms'])} ms, left out)")
+            print(f"    in-process render + sign of the same visits' records: median {web['in_process_ms']:7.1f} ms wall")
+            print(f"    ratio HTTP / in-process:                 {http_ratio:.2f}  "
+                  f"target <= {TARGETS['http_ratio']}: {verdict(http_ratio, TARGETS['http_ratio'])}; "
+                  f"HTTP / the full visit as written above: {web['http_ms'] / (t_wall * 1000):.2f}")
 
         print_wall = print_batch(workdir, [render_signed_record(typical, static_dir, signer) for _ in range(3)], args.batch)
         for kind, seconds in print_wall.items():

@@ -21,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
+from math import inf
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,18 @@ import cssselect2
 import pydyf
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import CSS, HTML, Attachment
+from weasyprint import svg as weasyprint_svg
 from weasyprint.css import ColorProfile
+from weasyprint.css.properties import INITIAL_VALUES
+from weasyprint.draw.text import draw_emojis, draw_first_line
+from weasyprint.matrix import Matrix
+from weasyprint.svg.bounding_box import extend_bounding_box
+from weasyprint.svg.text import Style as SVGTextStyle
+from weasyprint.svg.text import TextBox as SVGTextBox
+from weasyprint.svg.utils import normalize
+from weasyprint.svg.utils import size as svg_size
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.text.line_break import split_first_line
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from homevisit.dictionary import CHILD_BY_NAME
@@ -324,6 +335,11 @@ def html_to_pdf(
     fetcher = fetcher if fetcher is not None else StrictURLFetcher(static_dir)
     base_url = Path(static_dir).resolve().as_uri() + "/"
     document = RecordHTML(string=html, base_url=base_url, url_fetcher=fetcher, media_type="print")
+    with _svg_text_in_one_piece():
+        return _write_pdf(document, attachments)
+
+
+def _write_pdf(document: RecordHTML, attachments: list[Attachment] | None) -> bytes:
     return document.write_pdf(
         stylesheets=[_stylesheet()],
         font_config=_font_config(),
@@ -339,6 +355,152 @@ def html_to_pdf(
         output_intent=OUTPUT_INTENT,
         finisher=_finish_pdf,
     )
+
+
+_svg_text_state = threading.local()
+_SVG_TEXT_TAGS = ("a", "text", "textPath", "tspan")
+_weasyprint_svg_text = weasyprint_svg.TAGS["text"]
+
+
+@contextmanager
+def _svg_text_in_one_piece() -> Iterator[None]:
+    """Draw the record's SVG text (the growth chart's axes, the body map's labels) a string at a time.
+
+    WeasyPrint 70 lays out and draws SVG text a letter at a time, each letter a Pango layout and a text object
+    of its own: the chart's 37 labels and a body-map view's 27 cost a tenth of a record's render time. A
+    ``<text>`` placed at one point with nothing set per letter (no ``dx``, ``dy``, ``rotate``, ``textLength``
+    or ``letter-spacing``) is laid out once and drawn as one run instead, in the same place and size (and
+    kerned, as the page's text is). Anything else, and every document not rendered here, is drawn by
+    WeasyPrint's own code. A test checks that the hook still takes effect."""
+    if weasyprint_svg.TAGS["text"] is not _svg_text:
+        # ``draw_node`` compares each tag's drawer with the module's ``text``: both must be ours.
+        weasyprint_svg.text = _svg_text
+        weasyprint_svg.TAGS.update(dict.fromkeys(_SVG_TEXT_TAGS, _svg_text))
+        weasyprint_svg.SVG.draw_node = _draw_svg_node
+    depth = _svg_text_depth()
+    _svg_text_state.depth = depth + 1
+    try:
+        yield
+    finally:
+        _svg_text_state.depth = depth
+
+
+def _svg_text_depth() -> int:
+    """How many record renders this thread is inside (0: WeasyPrint draws SVG text its own way)."""
+    return int(getattr(_svg_text_state, "depth", 0))
+
+
+_PER_LETTER_ATTRIBUTES = ("dx", "dy", "rotate", "textLength", "letter-spacing")
+_weasyprint_draw_svg_node = weasyprint_svg.SVG.draw_node
+_UNDRAWN_SVG_TAGS = frozenset({"title", "desc", "metadata"})
+
+
+def _one_run(node: Any) -> bool:
+    """Whether an SVG text node is one string at one point (see :func:`_svg_text_in_one_piece`)."""
+    text = node.text
+    return bool(_svg_text_depth() and node.tag in ("text", "tspan") and text and "\n" not in text
+                and not any(name in node.attrib for name in _PER_LETTER_ATTRIBUTES)
+                and all(len(normalize(node.attrib.get(name, "")).split()) <= 1 for name in ("x", "y")))
+
+
+def _draw_svg_node(svg: Any, node: Any, font_size: float, fill_stroke: bool = True, context: Any = None) -> None:
+    """WeasyPrint's ``SVG.draw_node``; a centred or end-aligned one-run ``<text>`` is shifted as it is drawn,
+    and ``<title>`` and ``<desc>`` (the body map's region names, the chart's description) are passed over.
+
+    WeasyPrint draws such a text into a group of its own (a PDF form object) to measure it before moving it
+    into place; a one-run text is measured before it is drawn, so it needs none (two in three of the chart's
+    and the body map's labels)."""
+    if node.tag in _UNDRAWN_SVG_TAGS and _svg_text_depth():
+        return  # words for screen readers, never drawn: WeasyPrint would only save and restore the state for them
+    anchor = node.attrib.get("text-anchor")
+    if (anchor not in ("middle", "end") or node.tag != "text" or node.get("direction", "ltr") != "ltr"
+            or not _one_run(node) or list(node)):
+        _weasyprint_draw_svg_node(svg, node, font_size, fill_stroke, context)
+        return
+    del node.attrib["text-anchor"]
+    node.one_run_anchor = anchor
+    try:
+        _weasyprint_draw_svg_node(svg, node, font_size, fill_stroke, context)
+    finally:
+        node.attrib["text-anchor"] = anchor
+        del node.one_run_anchor
+
+
+def _svg_text(svg: Any, node: Any, font_size: float) -> None:
+    if _one_run(node):
+        _svg_text_run(svg, node, font_size, node.text)
+    else:
+        _weasyprint_svg_text(svg, node, font_size)
+
+
+def _svg_text_run(svg: Any, node: Any, font_size: float, text: str) -> None:
+    """WeasyPrint's ``svg.text.text`` for one string at one point, with its per-letter loop done once."""
+    style = SVGTextStyle()
+    style.update(INITIAL_VALUES)
+    style.font_config = svg.font_config
+    style["font_family"] = [font.strip("\"'") for font in node.get("font-family", "sans-serif").split(",")]
+    style["font_style"] = node.get("font-style", "normal")
+    weight = node.get("font-weight", 400)
+    style["font_size"] = font_size
+    if node.get("direction") in ("ltr", "rtl"):
+        style["direction"] = node.get("direction")
+    if weight == "normal":
+        style["font_weight"] = 400
+    elif weight == "bold":
+        style["font_weight"] = 700
+    else:
+        try:
+            style["font_weight"] = int(weight)
+        except ValueError:
+            style["font_weight"] = 400
+    layout, _, _, width, height, baseline = split_first_line(text, style, svg.context, inf, 0)
+
+    ascent, descent = font_size * 0.8, font_size * 0.2
+    y_align = 0.0
+    display_anchor = node.get("display-anchor")
+    alignment_baseline = node.get("dominant-baseline", node.get("alignment-baseline"))
+    if display_anchor == "middle":
+        y_align = -height / 2
+    elif display_anchor == "top":
+        pass
+    elif display_anchor == "bottom":
+        y_align = -height
+    elif alignment_baseline in ("central", "middle"):
+        y_align = (ascent + descent) / 2 - descent
+    elif alignment_baseline in ("text-before-edge", "before_edge", "top", "hanging", "text-top"):
+        y_align = ascent
+    elif alignment_baseline in ("text-after-edge", "after_edge", "bottom", "text-bottom"):
+        y_align = -descent
+
+    x = svg_size(normalize(node.attrib["x"]).strip(), font_size, svg.inner_width) if "x" in node.attrib else None
+    y = svg_size(normalize(node.attrib["y"]).strip(), font_size, svg.inner_height) if "y" in node.attrib else None
+    if x:  # as WeasyPrint does: an x of 0 keeps the running offset
+        svg.cursor_d_position[0] = 0
+    if y:
+        svg.cursor_d_position[1] = 0
+    x = svg.cursor_position[0] if x is None else x
+    y = svg.cursor_position[1] if y is None else y
+    svg.cursor_position = x + width, y
+    x_position = x + svg.cursor_d_position[0]
+    y_position = y + svg.cursor_d_position[1] + y_align
+    points = ((x_position, y_position - baseline), (x_position + width, y_position - baseline + height))
+    node.text_bounding_box = extend_bounding_box(node.text_bounding_box, points)
+
+    anchor = getattr(node, "one_run_anchor", None)
+    shift = width / 2 if anchor == "middle" else width if anchor == "end" else 0
+    x_position -= shift
+
+    svg.stream.push_state()
+    fill, stroke = svg.set_graphical_state(node, font_size)
+    svg.stream.begin_text()
+    layout.reactivate(style)
+    svg.fill_stroke(fill, stroke, text=True)
+    text_box = SVGTextBox(layout, style)
+    text_box.baseline = baseline
+    emojis = draw_first_line(svg.stream, text_box, "none", "none", Matrix(a=1, d=-1, e=x_position, f=y_position))
+    svg.stream.end_text()
+    svg.stream.pop_state()
+    draw_emojis(svg.stream, style, x - shift, y, emojis)
 
 
 _fonts = threading.local()
@@ -403,8 +565,9 @@ class RecordHTML(HTML):
     Parsing: WeasyPrint parses HTML with tinyhtml5, a complete HTML5 parser in pure Python that takes
     about a twentieth of a record's render time. The record's templates are written as well-formed XML
     (void elements closed, no named entities) and Jinja escapes every value, so Python's expat parser
-    builds the same element tree in a fraction of a millisecond. Anything expat refuses (a control
-    character kept in an old note, say) is parsed by WeasyPrint's own parser as before. A test compares
+    builds the same element tree in a fraction of a millisecond (a void element a template leaves open, like
+    ``<br>``, is closed first: see :func:`_xml_tree`). Anything expat still refuses (a control character kept
+    in an old note, say) is parsed by WeasyPrint's own parser as before. A test compares
     the two trees for a full record.
 
     Styling: WeasyPrint takes its user-agent stylesheet from ``HTML._ua_stylesheets``; the built-in one
@@ -413,9 +576,8 @@ class RecordHTML(HTML):
     """
 
     def __init__(self, *, string: str, base_url: str, url_fetcher: URLFetcher, media_type: str = "print") -> None:
-        try:
-            root = ElementTree.fromstring(string)
-        except ElementTree.ParseError:
+        root = _xml_tree(string)
+        if root is None:
             self.parsed_by = "tinyhtml5"
             super().__init__(string=string, base_url=base_url, url_fetcher=url_fetcher, media_type=media_type)
             return
@@ -431,6 +593,60 @@ class RecordHTML(HTML):
 
     def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
         return [_ua_stylesheet()]
+
+
+_VOID_TAG = re.compile(r"<(area|br|col|embed|hr|img|input|link|meta|param|source|track|wbr)(\s[^<>]*)?(?<!/)>")
+"""An HTML void element written the HTML way (``<br>``), which XML needs closed (``<br/>``)."""
+
+
+def _xml_tree(html: str) -> ElementTree.Element | None:
+    """The record HTML parsed by expat, or None where it is not well-formed XML.
+
+    A void element left open by a template (``<br>``) is closed first and the parse tried again: every ``<``
+    in a record is markup (Jinja escapes every value, and the app's own drawings escape theirs), so closing
+    it changes no text, and one ``<br>`` no longer sends the whole record to the slow parser."""
+    try:
+        return _expat_tree(html)
+    except ElementTree.ParseError:
+        pass
+    closed = _VOID_TAG.sub(lambda m: f"<{m.group(1)}{m.group(2) or ''}/>", html)
+    if closed == html:
+        return None
+    try:
+        return _expat_tree(closed)
+    except ElementTree.ParseError:
+        return None
+
+
+XMLNS_NAMESPACE = "http://www.w3.org/2000/xmlns/"
+
+
+def _expat_tree(text: str) -> ElementTree.Element:
+    """Parse well-formed XML; raise ``ElementTree.ParseError`` otherwise.
+
+    An HTML parser keeps a namespace declaration on an inline drawing (``<svg xmlns="...">``) as an attribute
+    in the xmlns namespace, and expat consumes it: it is put back, so both parsers make the same tree."""
+    if "xmlns" not in text:
+        return ElementTree.fromstring(text)
+    parser: ElementTree.XMLPullParser[Any] = ElementTree.XMLPullParser(events=("start-ns", "start"))
+    parser.feed(text)
+    parser.close()
+    root: ElementTree.Element | None = None
+    declared: list[tuple[str, str]] = []
+    for event, *rest in parser.read_events():
+        item: Any = rest[0] if rest else None
+        if event == "start-ns":
+            declared.append(item)  # (prefix, uri)
+            continue
+        element: ElementTree.Element = item
+        if root is None:
+            root = element
+        for prefix, uri in declared:
+            element.set(f"{{{XMLNS_NAMESPACE}}}{prefix or 'xmlns'}", uri)
+        declared = []
+    if root is None:
+        raise ElementTree.ParseError("no element")
+    return root
 
 
 @lru_cache(maxsize=1)
