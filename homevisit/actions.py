@@ -12,6 +12,7 @@ from typing import Any
 
 from homevisit import audit, store
 from homevisit import rules as rules_mod
+from homevisit.calendar import utc_now_text
 
 MAX_TEXT = 4000
 
@@ -27,10 +28,6 @@ class ActionError(Exception):
 
 class NotFound(Exception):
     pass
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _utc(moment: str) -> str:
@@ -55,7 +52,7 @@ def store_actions(db: Any, raised: list[dict[str, Any]], *, visit: dict[str, Any
                   user: dict[str, Any], concern_id: str | None = None) -> list[dict[str, Any]]:
     """Store the actions the rules raised for a visit or concern (see derive_and_store); returns them."""
     result = []
-    now = _now()
+    now = utc_now_text()
     with store.write(db):
         for item in raised:
             due = _utc(item["due_at"])
@@ -145,7 +142,7 @@ def list_actions(db: Any, team_id: int, *, status: str | None = None, overdue: b
         params.append(status)
     if overdue:
         where.append("a.status = 'open' AND a.due_at < ?")
-        params.append(now or _now())
+        params.append(now or utc_now_text())
     if child_id:
         where.append("a.child_id = ?")
         params.append(child_id)
@@ -179,7 +176,7 @@ def complete(db: Any, action_id: str, user: dict[str, Any], *, outcome: str | No
         if action["status"] != "open":
             raise ActionError("outcome", "This action has already been closed")
         changes = {"status": "done" if outcome else "not_done", "outcome": outcome or None,
-                   "not_done_reason": not_done_reason or None, "completed_by": user["id"], "completed_at": _now()}
+                   "not_done_reason": not_done_reason or None, "completed_by": user["id"], "completed_at": utc_now_text()}
         store.update(db, "actions", "id", action_id, changes)
         audit.record(db, action="complete" if outcome else "not_done", object_type="action", object_id=action_id,
                      child_id=action["child_id"], user=user, detail={"rule_id": action["rule_id"]})
@@ -199,7 +196,7 @@ def countersign(db: Any, action_id: str, supervisor: dict[str, Any], note: str =
             raise ActionError("note", "Only a 'not done' decision awaiting countersignature can be countersigned")
         if action["completed_by"] == supervisor["id"]:
             raise ActionError("note", "Another supervisor must countersign a decision you made yourself")
-        store.update(db, "actions", "id", action_id, {"countersigned_by": supervisor["id"], "countersigned_at": _now(),
+        store.update(db, "actions", "id", action_id, {"countersigned_by": supervisor["id"], "countersigned_at": utc_now_text(),
                                                       "countersign_note": note or None})
         audit.record(db, action="countersign", object_type="action", object_id=action_id, child_id=action["child_id"],
                      user=supervisor, detail={"rule_id": action["rule_id"]})
@@ -208,7 +205,7 @@ def countersign(db: Any, action_id: str, supervisor: dict[str, Any], note: str =
 
 def escalate_overdue(db: Any, team_id: int, *, now: str | None = None) -> int:
     """Mark open actions past their deadline as escalated to the supervisor; returns how many were escalated now."""
-    now = now or _now()
+    now = now or utc_now_text()
     with store.write(db):
         rows = store.query(db, "SELECT id, child_id, rule_id FROM actions WHERE team_id = ? AND status = 'open' "
                                "AND due_at < ? AND escalated_at IS NULL", (team_id, now))

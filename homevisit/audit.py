@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from homevisit import store
+from homevisit.calendar import utc_now
 
 GENESIS = "0" * 64
 _FIELDS = ("at", "user_id", "user_role", "team_id", "action", "object_type", "object_id", "child_id", "detail")
@@ -33,7 +33,7 @@ def record(db: Any, *, action: str, object_type: str, object_id: Any = None, use
         last = store.query_one(db, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
         prev_hash = last["hash"] if last else GENESIS
         entry = {
-            "at": datetime.now(UTC).isoformat(timespec="microseconds"),
+            "at": utc_now().isoformat(timespec="microseconds"),
             "user_id": user["id"] if user else None,
             "user_role": user["role"] if user else None,
             "team_id": user["team_id"] if user else None,

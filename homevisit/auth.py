@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -23,20 +23,14 @@ from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from homevisit import audit, store
+from homevisit.calendar import iso
+from homevisit.calendar import utc_now as now_utc
 
 ROLES = ("practitioner", "supervisor", "admin")
 LOCKOUT_FAILURES = 6
 LOCKOUT_MINUTES = 30
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 _DUMMY_HASH = _hasher.hash("not a real password: evens out the time taken for unknown users")
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def token_hash(token: str) -> str:

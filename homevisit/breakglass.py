@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from homevisit import audit, store, visits
+from homevisit.calendar import utc_now
 
 GRANT_HOURS = 4
 MIN_REASON_CHARS = 20
@@ -50,10 +51,6 @@ class OwnTeam(Exception):
     def __init__(self, child_id: str):
         super().__init__(child_id)
         self.child_id = child_id
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -105,7 +102,7 @@ def request_access(db: Any, user: dict[str, Any], identifier: Any, reason: Any, 
                                             "Check it against the referral and try again")
     if child["team_id"] == user["team_id"]:
         raise OwnTeam(child["id"])
-    moment = now or _now()
+    moment = now or utc_now()
     grant = {"id": str(uuid.uuid4()), "child_id": child["id"], "child_team_id": child["team_id"],
              "user_id": user["id"], "user_team_id": user["team_id"], "reason": text,
              "created_at": _iso(moment), "expires_at": _iso(moment + timedelta(hours=hours))}
@@ -122,7 +119,7 @@ def active_grant(db: Any, grant_id: str, user: dict[str, Any], *, now: datetime 
     grant = store.query_one(db, "SELECT * FROM break_glass WHERE id = ? AND user_id = ?", (grant_id, user["id"]))
     if grant is None:
         raise NotFound(grant_id)
-    if _iso(now or _now()) >= grant["expires_at"]:
+    if _iso(now or utc_now()) >= grant["expires_at"]:
         grant["ended"] = True
         return grant
     grant["ended"] = False
@@ -182,7 +179,7 @@ def grants_for_user(db: Any, user: dict[str, Any], *, now: datetime | None = Non
     return store.query(db, """SELECT g.*, c.given_name, c.family_name FROM break_glass g
                               JOIN children c ON c.id = g.child_id
                               WHERE g.user_id = ? AND g.expires_at > ? ORDER BY g.created_at DESC""",
-                       (user["id"], _iso(now or _now())))
+                       (user["id"], _iso(now or utc_now())))
 
 
 def alerts_for_team(db: Any, team_id: int) -> list[dict[str, Any]]:
@@ -213,7 +210,7 @@ def acknowledge(db: Any, grant_id: str, supervisor: dict[str, Any]) -> bool:
             return False
         if grant["acknowledged_at"] is None:
             store.update(db, "break_glass", "id", grant_id, {"acknowledged_by": supervisor["id"],
-                                                              "acknowledged_at": _iso(_now())})
+                                                              "acknowledged_at": _iso(utc_now())})
             audit.record(db, action="break_glass_acknowledged", object_type="break_glass", object_id=grant_id,
                          child_id=grant["child_id"], user=supervisor)
     return True

@@ -12,7 +12,7 @@ timezone-aware datetime in Europe/London.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -85,6 +85,25 @@ def working_days_between(a: date | datetime, b: date | datetime) -> int:
     for year in range(start.year, end.year + 1):
         count -= sum(1 for h in _bank_holidays(year) if start < h <= end and h.weekday() < 5)
     return count
+
+
+# The one clock and the one zone. Times are stored in UTC as ISO 8601 with seconds ("2026-12-06T09:30:00+00:00");
+# pages, the PDF record and exports say them in UK time through homevisit.presentation.
+
+
+def utc_now() -> datetime:
+    """Now, as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """A moment as it is stored: UTC, ISO 8601, to the second."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def utc_now_text() -> str:
+    """Now, as it is stored."""
+    return iso(utc_now())
 
 
 def london_today() -> date:

@@ -6,19 +6,16 @@ Every query is scoped to the caller's team: a child of another team is simply no
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from homevisit import audit, store
+from homevisit.calendar import utc_now_text
 from homevisit.validation import Errors, validate_child
 
 
 class NotFound(Exception):
     """The record does not exist for this caller (it may exist for another team)."""
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def add_child(db: Any, data: dict[str, Any], user: dict[str, Any], *, child_id: str | None = None,
@@ -33,7 +30,7 @@ def add_child(db: Any, data: dict[str, Any], user: dict[str, Any], *, child_id: 
                 db, "SELECT id FROM children WHERE nhs_number = ? AND team_id = ?", (clean["nhs_number"], user["team_id"])):
             return None, {"nhs_number": ["A child with this NHS number is already on your team's caseload. Search for them instead"]}
         row = {"id": child_id, "team_id": user["team_id"], **clean, "lead_user_id": user["id"],
-               "created_at": _now(), "created_by": user["id"]}
+               "created_at": utc_now_text(), "created_by": user["id"]}
         store.insert(db, "children", row)
         store.insert(db, "allocations", {"child_id": child_id, "user_id": user["id"], "role": user.get("visitor_role"),
                                          "started_on": (today or date.today()).isoformat(), "allocated_by": user["id"]})

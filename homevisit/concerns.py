@@ -7,11 +7,12 @@ rules as a visit, so a disclosure or a repeated worry becomes a required action,
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from homevisit import actions as actions_mod
 from homevisit import audit, store
+from homevisit.calendar import utc_now_text
 from homevisit.dictionary import BODY_SITES, CHOICE, DATE, INJURY_BY_NAME, MULTI, TEXT, VISITOR_ROLES, Field
 from homevisit.validation import Errors, clean_fields
 
@@ -47,10 +48,6 @@ CONCERN_FIELDS: tuple[Field, ...] = (
     Field("injury_body_site", "concern", "Where on the body?", CHOICE, "where the mark is on the body",
           choices=BODY_SITES),
 )
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def as_visit(concern: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +94,7 @@ def record_concern(db: Any, child: dict[str, Any], user: dict[str, Any], data: d
     concern = {"id": str(uuid.uuid4()), "child_id": child["id"], "team_id": user["team_id"], "recorded_by": user["id"],
                "occurred_on": clean["occurred_on"], "reporter_role": clean["reporter_role"],
                "agency": clean.get("agency") or "", "source": clean.get("source") or "", "summary": clean["summary"],
-               "categories": clean["categories"], "disclosure": None, "created_at": _now()}
+               "categories": clean["categories"], "disclosure": None, "created_at": utc_now_text()}
     with store.write(db):
         store.insert(db, "concerns", concern)
         audit.record(db, action="record_concern", object_type="concern", object_id=concern["id"], child_id=child["id"],

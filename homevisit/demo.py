@@ -9,12 +9,10 @@ import secrets
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from homevisit import access, actions, auth, children, referrals, store, visit_records, visits
-from homevisit.calendar import add_working_days
+from homevisit.calendar import LONDON, add_working_days
 
-LONDON = ZoneInfo("Europe/London")
 TEAM = "Demo Locality Team"
 PEOPLE = (
     ("practitioner", "hv@demo.example", "Priya Shah", "health_visitor"),

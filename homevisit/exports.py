@@ -23,10 +23,11 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from homevisit import audit, store
+from homevisit.calendar import utc_now_text
 from homevisit.dictionary import (
     BODY_SITES,
     BOOL,
@@ -660,7 +661,7 @@ def subject_access_export(database: str | os.PathLike[str], user: dict[str, Any]
         redactor = redactor_for_child(db, child) if redact else None
         about = {k: child.get(k) for k in ("id", "given_name", "family_name", "date_of_birth", "sex", "gestation_weeks",
                                            "gestation_days", "birth_weight_kg", "nhs_number", "created_at")}
-        about.update(exported_at=datetime.now(UTC).isoformat(timespec="seconds"), third_party_names_redacted=redact)
+        about.update(exported_at=utc_now_text(), third_party_names_redacted=redact)
         trail = audit.entries_for_child(db, child["id"], limit=1_000_000)
         counts["audit_trail"] = len(trail)
         return zip_stream([

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from homevisit import audit, store
+from homevisit.calendar import utc_now, utc_now_text
 
 RETENTION_YEARS = 25
 OLDER_CHILD_AGE = 17  # 17 or older when care ended: kept one year longer
@@ -84,10 +85,6 @@ class InstancePaths:
         return cls(instance=instance, database=Path(config["DATABASE"]),
                    records=Path(config.get("RECORDS_DIR") or instance / "records"),
                    signing=Path(config.get("SIGNING_DIR") or instance / "signing"), extra=tuple(extra))
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _sha256(path: Path) -> str:
@@ -172,7 +169,7 @@ def backup(paths: InstancePaths, dest: str | os.PathLike[str], *, include_files:
     os.chmod(target, 0o700)
     db_copy = target / DB_NAME
     _private_file(db_copy)
-    started = _now()
+    started = utc_now_text()
     source = store.connect(paths.database)
     copy = sqlite3.connect(str(db_copy))
     try:
@@ -200,7 +197,7 @@ def backup(paths: InstancePaths, dest: str | os.PathLike[str], *, include_files:
                 _copy_private(extra, target / "files" / extra.name)
                 files[f"files/{extra.name}"] = _sha256(target / "files" / extra.name)
     manifest = {
-        "format": "homevisit-backup-1", "started_at": started, "finished_at": _now(),
+        "format": "homevisit-backup-1", "started_at": started, "finished_at": utc_now_text(),
         "source": str(paths.database), "sqlite_version": sqlite3.sqlite_version,
         "counts": checked["counts"], "audit_entries": checked["audit"]["entries"],
         "audit_head": checked["audit_head"], "files": files,
@@ -293,7 +290,7 @@ def restore(paths: InstancePaths, src: str | os.PathLike[str], *, force: bool = 
                                "to replace it (a backup of what is there is kept in the instance folder first)")
     kept = None
     if occupied:
-        kept = paths.instance / f"pre-restore-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
+        kept = paths.instance / f"pre-restore-{utc_now().strftime('%Y%m%dT%H%M%S%fZ')}"
         backup(paths, kept)
     paths.database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not paths.database.exists():

@@ -16,10 +16,10 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
 from typing import Any
 
 from homevisit import audit, bodymap, store
+from homevisit.calendar import utc_now_text
 from homevisit.dictionary import (
     BOOL,
     CARER_FIELDS,
@@ -50,10 +50,6 @@ triggers are single observations (R01 restraint or ligature; R05 limb injury or 
 R07 fractures) and R25 (a disclosure: phone the same day). Everything else waits for the server."""
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def store_id(secret: str, user_id: int) -> str:
     """The name of a user's offline store on a device: stable, and says nothing about who it is."""
     return hmac.new(secret.encode("utf-8"), f"offline-store:{user_id}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -73,7 +69,7 @@ def release_key(db: Any, user: dict[str, Any]) -> str:
         row = store.query_one(db, "SELECT key FROM offline_keys WHERE user_id = ?", (user["id"],))
         if row is None:
             key = secrets.token_bytes(KEY_BYTES)
-            store.insert(db, "offline_keys", {"user_id": user["id"], "key": key, "created_at": _now()})
+            store.insert(db, "offline_keys", {"user_id": user["id"], "key": key, "created_at": utc_now_text()})
             audit.record(db, action="create", object_type="offline_key", object_id=user["id"], user=user)
         else:
             key = bytes(row["key"])
@@ -90,7 +86,7 @@ def caseload(db: Any, user: dict[str, Any]) -> dict[str, Any]:
                               ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE""", (user["team_id"],))
     audit.record(db, action="view", object_type="caseload", object_id=user["team_id"], user=user,
                  detail={"offline": True, "children": len(rows)})
-    return {"generated_at": _now(), "children": rows}
+    return {"generated_at": utc_now_text(), "children": rows}
 
 
 # --- the data dictionary, as the offline form needs it ---------------------------------------------

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
+from homevisit.calendar import LONDON, utc_now_text
 
 SEVERITY_WORDS = {
     "immediate": "Immediate: before you leave the home",
@@ -96,7 +95,7 @@ def register_filters(app: Any) -> None:
     app.add_template_filter(datetime_words, "datetime_words")
     app.add_template_filter(short_datetime, "short_datetime")
     app.add_template_filter(centile_words, "centile_words")
-    app.add_template_global(lambda: datetime.now(UTC).isoformat(timespec="seconds"), "now_iso")
+    app.add_template_global(utc_now_text, "now_iso")
     app.add_template_filter(age_words, "age_words")
     app.add_template_filter(severity_words, "severity_words")
     app.add_template_filter(lambda s: SEVERITY_TAGS.get(s, "govuk-tag--grey"), "severity_tag")

@@ -14,20 +14,17 @@ import threading
 import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 
 from homevisit import audit, store, visit_records
+from homevisit.calendar import utc_now, utc_now_text
 from homevisit.presentation import ROLE_WORDS, date_words, datetime_words
 from homevisit.stackroom import with_stack_room
 
 MAX_RECORDS = 1000
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def matching_records(db: Any, team_id: int, *, child_id: str | None = None, date_from: str | None = None,
@@ -68,7 +65,7 @@ def start_job(db: Any, user: dict[str, Any], kind: str, filters: dict[str, Any],
     with store.write(db):
         store.insert(db, "print_jobs", {"id": job_id, "team_id": user["team_id"], "user_id": user["id"], "kind": kind,
                                         "filters": json.dumps(filters), "status": "queued", "total": len(rows),
-                                        "done": 0, "created_at": _now()})
+                                        "done": 0, "created_at": utc_now_text()})
         audit.record(db, action="print_batch", object_type="print_job", object_id=job_id, user=user,
                      detail={"kind": kind, "filters": filters, "records": len(rows)})
     settings = {k: config[k] for k in ("DATABASE", "RECORDS_DIR", "ORGANISATION_NAME", "SERVICE_NAME")}
@@ -133,11 +130,11 @@ def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -
             fh.write(buffer.getvalue())
         with store.write(db):
             store.update(db, "print_jobs", "id", job_id, {"status": "done", "done": done, "filename": filename,
-                                                          "finished_at": _now()})
+                                                          "finished_at": utc_now_text()})
     except Exception as error:  # noqa: BLE001 - a failed batch is reported on its page, not lost in a log
         with store.write(db):
             store.update(db, "print_jobs", "id", job_id, {"status": "failed", "error": str(error)[:500],
-                                                          "finished_at": _now()})
+                                                          "finished_at": utc_now_text()})
     finally:
         db.close()
 
@@ -252,7 +249,7 @@ def get_job(db: Any, job_id: str, user: dict[str, Any], *, now: datetime | None 
     job = store.query_one(db, "SELECT * FROM print_jobs WHERE id = ? AND user_id = ?", (job_id, user["id"]))
     if job is None or job["status"] not in ("queued", "running"):
         return job
-    if (now or datetime.now(UTC)) - datetime.fromisoformat(job["created_at"]) < STALLED_AFTER:
+    if (now or utc_now()) - datetime.fromisoformat(job["created_at"]) < STALLED_AFTER:
         return job
     return {**job, "status": "failed", "error": STALLED_MESSAGE}
 

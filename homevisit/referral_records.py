@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from homevisit import audit, growth, records, referrals, store
 from homevisit import visits as visits_mod
+from homevisit.calendar import utc_now
 from homevisit.chronology import chronology_for
 from homevisit.dictionary import CARER_BY_NAME, INJURY_BY_NAME, VISITOR_ROLES
 from homevisit.presentation import age_words, centile_words, date_words, datetime_words
@@ -210,7 +211,7 @@ def sign_pack(db: Any, referral_id: str, user: dict[str, Any], declaration_accep
         raise SignError("declaration_accepted", "Confirm the declaration to sign the referral pack")
     child = store.query_one(db, "SELECT * FROM children WHERE id = ?", (referral["child_id"],))
     assert child is not None
-    signed_at = datetime.now(UTC)
+    signed_at = utc_now()
     pack = build_pack(db, referral, child, config=config, rules=rules, signer=user, signed_at=signed_at)
     pdf = records.render_signed_referral(pack, static_dir, load_signer(config), load_timestamper(config))
     digest = hashlib.sha256(pdf).hexdigest()

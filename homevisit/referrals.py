@@ -24,7 +24,15 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from homevisit import audit, store
-from homevisit.calendar import LONDON, add_working_days, due_at, is_deadline_spec, is_working_day, london_moment
+from homevisit.calendar import (
+    LONDON,
+    add_working_days,
+    due_at,
+    is_deadline_spec,
+    is_working_day,
+    london_moment,
+    utc_now,
+)
 from homevisit.dictionary import (
     REFERRAL_DECISIONS,
     REFERRAL_METHODS,
@@ -111,10 +119,6 @@ class NotFound(Exception):
 
 class Conflict(Exception):
     pass
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _working_days_after(moment: datetime, n: int) -> datetime:
@@ -239,7 +243,7 @@ def _moment(errors: Errors, name: str, value: Any, *, noun: str, now: datetime,
 def check_referral(data: dict[str, Any], *, config: Any, rule_ids: set[str], now: datetime | None = None
                    ) -> tuple[dict[str, Any], Errors]:
     """The stored values of a referral as written (form or API), and a message for each thing to correct."""
-    now = now or _now()
+    now = now or utc_now()
     errors: Errors = {}
     known = agencies(config)
     agency = data.get("agency") or (next(iter(known)) if len(known) == 1 and "agency" not in data else None)
@@ -401,7 +405,7 @@ def create(db: Any, child: dict[str, Any], user: dict[str, Any], data: dict[str,
            rule_ids: set[str], referral_id: str | None = None, started_from: str = "child",
            body_sha256: str | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Store a new referral (a draft, or sent when ``sent_at`` is given); raises ReferralError with messages."""
-    now = now or _now()
+    now = now or utc_now()
     clean, errors = check_referral(data, config=config, rule_ids=rule_ids, now=now)
     action_id, concern_id = _origin(db, child, data, errors)
     if errors:
@@ -443,7 +447,7 @@ def update_draft(db: Any, referral_id: str, user: dict[str, Any], data: dict[str
     with store.write(db):
         store.update(db, "referrals", "id", referral_id, {
             "agency": clean["agency"], "reason": clean["reason"], "supporting_rules": clean["supporting_rules"],
-            "form": clean["form"], "updated_at": _iso(_now())})
+            "form": clean["form"], "updated_at": _iso(utc_now())})
         audit.record(db, action="update", object_type="referral", object_id=referral_id,
                      child_id=referral["child_id"], user=user)
     return get_referral(db, referral_id, user)
@@ -521,7 +525,7 @@ def _mark_sent(db: Any, referral_id: str, child_id: str, user: dict[str, Any], s
 def record_sent(db: Any, referral_id: str, user: dict[str, Any], data: dict[str, Any], *, config: Any,
                 now: datetime | None = None) -> dict[str, Any]:
     """Record when and how a draft referral was sent, and its reference; the hub's timers start."""
-    now = now or _now()
+    now = now or utc_now()
     referral = get_referral(db, referral_id, user)
     errors: Errors = {}
     sent_at = _moment(errors, "sent_at", data.get("sent_at"), noun="the time you sent the referral", now=now)
@@ -545,7 +549,7 @@ def record_sent(db: Any, referral_id: str, user: dict[str, Any], data: dict[str,
 def record_response(db: Any, referral_id: str, user: dict[str, Any], data: dict[str, Any], *, config: Any,
                     now: datetime | None = None) -> dict[str, Any]:
     """Record the hub's acknowledgement or decision (or that the information it asked for was sent)."""
-    now = now or _now()
+    now = now or utc_now()
     referral = get_referral(db, referral_id, user)
     errors: Errors = {}
     kind = data.get("kind")
@@ -621,7 +625,7 @@ def record_response(db: Any, referral_id: str, user: dict[str, Any], data: dict[
 def record_dispute(db: Any, referral_id: str, user: dict[str, Any], reason: Any, *, config: Any,
                    now: datetime | None = None) -> dict[str, Any]:
     """The referrer (or their supervisor) disagrees with the hub's decision: the escalation route opens."""
-    now = now or _now()
+    now = now or utc_now()
     referral = get_referral(db, referral_id, user)
     errors: Errors = {}
     text = _text(errors, "dispute_reason", reason, noun="why you disagree with the decision", limit=MAX_REASON,
@@ -649,7 +653,7 @@ def record_dispute(db: Any, referral_id: str, user: dict[str, Any], reason: Any,
 def resolve_dispute(db: Any, referral_id: str, user: dict[str, Any], resolution: Any, *,
                     now: datetime | None = None) -> dict[str, Any]:
     """Record how the disagreement ended (what was agreed, with whom); its escalation actions are closed."""
-    now = now or _now()
+    now = now or utc_now()
     referral = get_referral(db, referral_id, user)
     errors: Errors = {}
     text = _text(errors, "dispute_resolution", resolution, noun="how the disagreement was resolved",
@@ -748,7 +752,7 @@ def check_timers(db: Any, team_id: int, *, config: Any, now: datetime | None = N
     before it is past its deadline while the referral is still unresolved. Safe to call on every page view:
     a step is opened once.
     """
-    now = now or _now()
+    now = now or utc_now()
     steps = ladder(config)
     opened = 0
     sql = ("SELECT * FROM referrals WHERE team_id = ? AND (status IN ('sent', 'acknowledged') "
@@ -795,7 +799,7 @@ def check_timers(db: Any, team_id: int, *, config: Any, now: datetime | None = N
 
 def waiting_on_decision(db: Any, team_id: int, now: datetime | None = None) -> list[dict[str, Any]]:
     """The team's sent referrals with no decision yet, the most overdue first (the supervisor's dashboard)."""
-    now = now or _now()
+    now = now or utc_now()
     rows = list_referrals(db, team_id)
     waiting = [r for r in rows if r["status"] in ("sent", "acknowledged")]
     for r in waiting:
@@ -810,7 +814,7 @@ def disputed(db: Any, team_id: int) -> list[dict[str, Any]]:
 # --- strategy discussions ---------------------------------------------------------------------------------
 
 def check_strategy(data: dict[str, Any], *, now: datetime | None = None) -> tuple[dict[str, Any], Errors]:
-    now = now or _now()
+    now = now or utc_now()
     errors: Errors = {}
     held_at = _moment(errors, "held_at", data.get("held_at"), noun="when the strategy discussion was held", now=now)
     if held_at is None and "held_at" not in errors:
@@ -862,7 +866,7 @@ def record_strategy(db: Any, child: dict[str, Any], user: dict[str, Any], data: 
                     referral_id: str | None = None, strategy_id: str | None = None, body_sha256: str | None = None,
                     now: datetime | None = None) -> dict[str, Any]:
     """Record a strategy discussion and open each action it allocated as a tracked required action."""
-    now = now or _now()
+    now = now or utc_now()
     clean, errors = check_strategy(data, now=now)
     referral = None
     if referral_id:

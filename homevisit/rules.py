@@ -21,7 +21,7 @@ from typing import Any
 
 import rule_engine
 
-from homevisit.calendar import LONDON, due_at, is_deadline_spec, london_moment
+from homevisit.calendar import LONDON, due_at, is_deadline_spec, london_moment, utc_now
 from homevisit.dictionary import BODY_SITES, FIELDS_BY_NAME, MECHANISMS
 from homevisit.facts import DEFAULT_SETTINGS, FACT_TYPES, facts_for
 
@@ -418,7 +418,7 @@ def required_actions_for(visit: Mapping[str, Any], child: Mapping[str, Any], gro
     made the rule fire; ``already_open`` says an earlier action for the same rule is still open.
     """
     rules = rules or load_rules()
-    now = london_moment(now) if now else datetime.now(LONDON)
+    now = london_moment(now) if now else utc_now().astimezone(LONDON)
     today: date = now.date()
     facts = facts_for(visit, child, growth, history, today, rules=rules)
     moment = london_moment(visit.get("visited_at") or now)

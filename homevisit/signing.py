@@ -45,6 +45,7 @@ from pyhanko.sign.validation import (
 )
 from pyhanko_certvalidator import ValidationContext
 
+from homevisit.calendar import utc_now
 from homevisit.stackroom import with_stack_room
 
 PKCS12_FILE = "signing.p12"
@@ -127,7 +128,7 @@ def init_signing(
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64]),
         ]
     )
-    now = datetime.now(UTC)
+    now = utc_now()
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from homevisit import actions as actions_mod
 from homevisit import audit, referrals, store
-
-LONDON = ZoneInfo("Europe/London")
+from homevisit.calendar import LONDON, utc_now, utc_now_text
 
 
 def dashboard(db: Any, team_id: int, *, now: datetime | None = None, person_id: int | None = None,
@@ -21,9 +19,9 @@ def dashboard(db: Any, team_id: int, *, now: datetime | None = None, person_id: 
     the children with an urgent action of theirs and the visits they made. Concerns repeating across visits
     stay team-wide: they are about several professionals by nature.
     """
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     now_text = now.isoformat(timespec="seconds")
-    end_of_today = datetime.now(LONDON).replace(hour=23, minute=59, second=59).astimezone(UTC)
+    end_of_today = now.astimezone(LONDON).replace(hour=23, minute=59, second=59).astimezone(UTC)
     actions_mod.escalate_overdue(db, team_id, now=now_text)
     referrals.check_timers(db, team_id, config=config or {}, now=now)
     waiting = referrals.waiting_on_decision(db, team_id, now)
@@ -83,7 +81,7 @@ def review_visit(db: Any, visit_id: str, supervisor: dict[str, Any], note: str =
         if row is None or row["status"] == "draft":
             return False
         store.update(db, "visits", "id", visit_id, {"reviewed_by": supervisor["id"], "reviewed_at":
-                                                    datetime.now(UTC).isoformat(timespec="seconds"),
+                                                    utc_now_text(),
                                                     "review_note": note or None})
         audit.record(db, action="review", object_type="visit", object_id=visit_id, child_id=row["child_id"],
                      user=supervisor)

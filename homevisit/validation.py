@@ -12,10 +12,10 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import nhs_number
 
+from homevisit.calendar import LONDON
 from homevisit.dictionary import (
     BOOL,
     CARER_FIELDS,
@@ -34,7 +34,6 @@ from homevisit.dictionary import (
     Field,
 )
 
-LONDON = ZoneInfo("Europe/London")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 MAX_INJURIES = 50
 MAX_CARERS = 20

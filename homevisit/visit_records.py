@@ -15,13 +15,14 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from homevisit import actions as actions_mod
 from homevisit import answers, audit, growth, records, signatures, signing, store
 from homevisit import visits as visits_mod
+from homevisit.calendar import utc_now
 from homevisit.dictionary import FIELDS_BY_NAME, VISITOR_ROLES
 from homevisit.presentation import age_words, datetime_words, severity_words
 
@@ -42,10 +43,6 @@ class SignError(Exception):
         self.field = field
         self.message = message
         self.status = status
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_record(db: Any, visit: dict[str, Any], child: dict[str, Any], *, organisation: str, service_name: str,
@@ -177,7 +174,7 @@ def _prepare(db: Any, visit_id: str, user: dict[str, Any], signature_data: Any, 
         raise SignError("signature_png", error.message) from None
     child = store.query_one(db, "SELECT * FROM children WHERE id = ?", (visit["child_id"],))
     assert child is not None
-    signed_at = _now()
+    signed_at = utc_now()
     record = build_record(db, visit, child, organisation=config["ORGANISATION_NAME"],
                           service_name=config["SERVICE_NAME"], signer=user, signed_at=signed_at, signature_png=png)
     return _Prepared(visit=visit, user=user, record=record, png=png, signed_at=signed_at)
@@ -222,7 +219,7 @@ def countersign_visit(db: Any, visit_id: str, supervisor: dict[str, Any], *, con
     if store.query_one(db, "SELECT id FROM records WHERE visit_id = ? AND kind = 'countersigned'", (visit_id,)):
         raise SignError("visit", "This record is already countersigned", 409)
     signed = read_record_file(config, row["filename"], row["sha256"])
-    now = _now()
+    now = utc_now()
     pdf = signing.sign_pdf(signed, load_signer(config), field_name=COUNTERSIGN_FIELD, name=supervisor["name"],
                            reason=f"Countersigned by {supervisor['name']}, supervisor", location=config["ORGANISATION_NAME"],
                            timestamper=load_timestamper(config))

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from homevisit import actions as actions_mod
 from homevisit import audit, concerns, growth, referrals, store
+from homevisit.calendar import LONDON, utc_now, utc_now_text
 from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, VISIT_FIELDS, fields_in_section
 from homevisit.facts import HISTORY_VISIT_FIELDS
 from homevisit.validation import (
@@ -28,7 +28,6 @@ from homevisit.validation import (
     validate_injury,
 )
 
-LONDON = ZoneInfo("Europe/London")
 VISIT_COLUMNS = [f.name for f in VISIT_FIELDS]
 
 
@@ -46,10 +45,6 @@ class Invalid(Exception):
     def __init__(self, errors: Errors):
         super().__init__("invalid visit")
         self.errors = errors
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # --- checking ---------------------------------------------------------------------------------------
@@ -212,12 +207,12 @@ def history_for(db: Any, child_id: str, before_visit_id: str | None = None) -> d
 def start_draft(db: Any, child: dict[str, Any], user: dict[str, Any], *, visit_id: str | None = None) -> str:
     """A new draft visit for the child, started now by the user."""
     visit_id = visit_id or str(uuid.uuid4())
-    now = datetime.now(LONDON).replace(second=0, microsecond=0)
+    now = utc_now().astimezone(LONDON).replace(second=0, microsecond=0)
     with store.write(db):
         store.insert(db, "visits", {
             "id": visit_id, "child_id": child["id"], "team_id": user["team_id"], "visitor_id": user["id"],
             "status": "draft", "version": 1, "source": "form", "draft_section": "seen",
-            "created_at": _now(), "updated_at": _now(), "visited_at": now.isoformat(timespec="minutes"),
+            "created_at": utc_now_text(), "updated_at": utc_now_text(), "visited_at": now.isoformat(timespec="minutes"),
             "visitor_role": user.get("visitor_role")})
         audit.record(db, action="start_draft", object_type="visit", object_id=visit_id, child_id=child["id"], user=user)
     return visit_id
@@ -242,7 +237,7 @@ def save_section(db: Any, visit_id: str, user: dict[str, Any], section: str, cle
             raise Conflict("This visit was changed in another tab or device since you opened this page")
         changes = dict(clean)
         saved = json.loads(row["saved_sections"] or "[]")
-        changes.update({"version": row["version"] + 1, "updated_at": _now(), "draft_section": next_section or section,
+        changes.update({"version": row["version"] + 1, "updated_at": utc_now_text(), "draft_section": next_section or section,
                         "saved_sections": sorted(set(saved) | {section})})
         store.update(db, "visits", "id", visit_id, changes)
         if injuries is not None:
@@ -268,7 +263,7 @@ def keep_draft_input(db: Any, visit_id: str, user_id: int, section: str, form_da
         if row is None or row["visitor_id"] != user_id or row["status"] != "draft":
             return False
         store.execute(db, "INSERT OR REPLACE INTO draft_inputs (visit_id, section, form_data, saved_at, reason) "
-                          "VALUES (?, ?, ?, ?, ?)", (visit_id, section, json.dumps(form_data), _now(), reason))
+                          "VALUES (?, ?, ?, ?, ?)", (visit_id, section, json.dumps(form_data), utc_now_text(), reason))
     return True
 
 
@@ -400,7 +395,7 @@ def _derive(db: Any, visit_id: str, child: dict[str, Any], clean: dict[str, Any]
 def _store_submission(db: Any, visit_id: str, user: dict[str, Any], child: dict[str, Any], clean: dict[str, Any],
                       injuries: list[dict[str, Any]], carers: list[dict[str, Any]], rules: Any, *, source: str,
                       body_sha256: str, existing: bool) -> dict[str, Any]:
-    now = _now()
+    now = utc_now_text()
     visit = {**clean, "id": visit_id, "injuries": injuries, "carers_present": carers,
              "visitor_id": user["id"], "visitor_role": clean.get("visitor_role")}
     # Growth and the rules are worked out before taking the write lock, so writers queue only for the

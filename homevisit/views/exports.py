@@ -9,12 +9,12 @@ by homevisit.exports once it has been sent.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 
 from homevisit import auth, children, exports
+from homevisit.calendar import utc_now
 from homevisit.chronology import chronology_for
 from homevisit.dictionary import dictionary_rows
 from homevisit.views.api import problem
@@ -55,7 +55,7 @@ def _chronology_pdf(child: dict[str, Any]) -> Response:
 
     entries = chronology_for(db(), child, newest_first=False)
     html = render_template("exports/chronology_print.html", child=child, entries=entries,
-                           exported_by=g.user, exported_at=datetime.now(UTC))
+                           exported_by=g.user, exported_at=utc_now())
     pdf = records.html_to_pdf(html, current_app.static_folder or "static")
     exports.record_export(db(), g.user, what="chronology", fmt="pdf", rows={"entries": len(entries)},
                           filters={"child_id": child["id"]}, child_id=child["id"])
