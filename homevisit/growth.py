@@ -305,11 +305,15 @@ def growth_series(child: dict, measurements: list[dict]) -> list[dict]:
 def weight_facts(child: dict, measurements: list[dict], visit_id) -> dict | None:
     """The growth facts for the weight taken at one visit (the rules' input), or None if no weight was
     recorded at that visit. The facts compare it with birth and with the weight before it."""
-    found = None
-    for entry in growth_series(child, measurements):
-        if entry["visit_id"] == visit_id:
-            found = entry  # the last weight of the visit if it was weighed twice
-    return found
+    weighed = [m for m in measurements if m.get("weight_kg") not in (None, "")]
+    weighed.sort(key=lambda m: _as_date(m["measured_on"]))  # as growth_series orders them
+    at = [i for i, m in enumerate(weighed) if m.get("visit_id") == visit_id]
+    if not at:
+        return None
+    last = at[-1]  # the last weight of the visit if it was weighed twice
+    # An entry depends on its own weight and the one before it only, so two weights give the same facts as
+    # the child's whole series, and a child with years of weights costs no more to check than a new baby.
+    return growth_series(child, weighed[max(0, last - 1):last + 1])[-1]
 
 
 # --- centile lines ----------------------------------------------------------------------------------------

@@ -517,6 +517,20 @@ def test_weight_facts_for_one_visit():
     assert growth.weight_facts(NEWBORN, MEASUREMENTS, "unknown") is None
 
 
+def test_weight_facts_equal_the_visits_entry_in_the_whole_series():
+    # a year of weights, two on one day (the later is the visit's), out of order, one at a visit not weighed
+    measurements = [{"measured_on": f"2024-{month:02d}-10", "weight_kg": 3.0 + month * 0.55,
+                     "weight_clothing": "naked", "visit_id": f"v{month}"} for month in range(12, 1, -1)]
+    measurements += [{"measured_on": "2024-07-10", "weight_kg": 6.6, "weight_clothing": "nappy", "visit_id": "v7"},
+                     {"measured_on": "2024-08-01", "weight_kg": None, "visit_id": "unweighed"}]
+    whole = growth.growth_series(NEWBORN, measurements)
+    for visit_id in {m["visit_id"] for m in measurements} - {"unweighed"}:
+        expected = [e for e in whole if e["visit_id"] == visit_id][-1]
+        assert growth.weight_facts(NEWBORN, measurements, visit_id) == expected, visit_id
+    assert growth.weight_facts(NEWBORN, measurements, "v7")["weight_kg"] == 6.6  # the later of the day's two
+    assert growth.weight_facts(NEWBORN, measurements, "unweighed") is None
+
+
 def test_a_preterm_series_reads_corrected_age_then_chronological():
     child = {
         "sex": "male",
