@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import json
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rule_engine import DataType
@@ -341,6 +341,22 @@ HISTORY_VISIT_FIELDS = ("id", "visited_at", "visitor_id", "missed_appointments",
 needs another answer from earlier visits must add it here (a test compares against full rows)."""
 
 
+def history_windows(on: date, rules: Any = None) -> dict[str, Any]:
+    """The windows the history facts count earlier visits in, for a visit on ``on``: each window's first day
+    as the instant it starts in UK time (so a database can compare instants), the end of ``on``, and the
+    "consider" rules. ``visits.history_for`` sums the child's visits up over these (``summed``)."""
+    settings = {**DEFAULT_SETTINGS, **getattr(rules, "settings", {})}
+
+    def starts(day: date) -> str:
+        return london_moment(day).astimezone(UTC).isoformat()
+
+    return {"end": starts(on + timedelta(days=1)),
+            "repeat": starts(on - timedelta(days=int(settings["repeat_window_days"]))),
+            "missed": starts(on - timedelta(days=int(settings["missed_window_days"]))),
+            "access": starts(on - timedelta(days=int(settings["access_window_days"]))),
+            "consider_ids": sorted(getattr(rules, "consider_ids", ()) or ())}
+
+
 def _history_facts(visit: Mapping[str, Any], history: Mapping[str, Any] | None, on: date, moment: datetime,
                    settings: Mapping[str, float], consider_ids: frozenset[str]) -> dict[str, Any]:
     history = history or {}
@@ -352,7 +368,10 @@ def _history_facts(visit: Mapping[str, Any], history: Mapping[str, Any] | None, 
     repeat, missed = settings["repeat_window_days"], settings["missed_window_days"]
     me = visit.get("visitor_id")
     consider_visits = [v for age, v in earlier if age <= repeat and consider_ids & coerce(MULTI, v.get("fired_rules"))]
-    had = {m for _age, v in earlier for m in MILESTONES if _yes(v.get(m))}
+    # the child's visits summed up by the database (visits.history_for with the windows), beside the visits
+    # and concerns given one by one in "visits"; either may be empty
+    summed = history.get("summed") or {}
+    had = {m for _age, v in earlier for m in MILESTONES if _yes(v.get(m))} | set(summed.get("milestones") or ())
     recent_missed = [v for age, v in earlier if age <= missed] + [visit]
     sw_window_start = on - timedelta(days=settings["social_worker_window_days"])
     social_workers = set()
@@ -368,20 +387,23 @@ def _history_facts(visit: Mapping[str, Any], history: Mapping[str, Any] | None, 
             due = action.get("due_at")
             if due and london_moment(due) < moment:
                 overdue.add(str(action.get("rule_id")))
-    missed_appointments = float(sum(int(v.get("missed_appointments") or 0) for v in recent_missed))
-    not_seen = float(sum(1 for v in recent_missed if v.get("child_seen") == "not_seen"))
+    missed_appointments = float(sum(int(v.get("missed_appointments") or 0) for v in recent_missed)
+                                + summed.get("missed_appointments", 0))
+    not_seen = float(sum(1 for v in recent_missed if v.get("child_seen") == "not_seen") + summed.get("not_seen", 0))
     in_access_window = [v for age, v in earlier if age <= settings["access_window_days"]] + [visit]
-    no_access_visits = float(sum(1 for v in in_access_window if v.get("access_outcome") in NO_ACCESS))
-    not_brought = float(sum(int(v.get("missed_appointments") or 0) for v in in_access_window))
+    no_access_visits = float(sum(1 for v in in_access_window if v.get("access_outcome") in NO_ACCESS)
+                             + summed.get("no_access", 0))
+    not_brought = float(sum(int(v.get("missed_appointments") or 0) for v in in_access_window)
+                        + summed.get("not_brought", 0))
+    consider_visitors = [v.get("visitor_id") for v in consider_visits] + list(summed.get("consider_visitors") or ())
     return {
-        "earlier_visits": float(len(earlier)),
-        "prior_consider_visits": float(len(consider_visits)),
-        "prior_consider_by_other_visitor": any(me is not None and v.get("visitor_id") not in (None, me)
-                                               for v in consider_visits),
+        "earlier_visits": float(len(earlier) + summed.get("count", 0)),
+        "prior_consider_visits": float(len(consider_visits) + summed.get("consider_visits", 0)),
+        "prior_consider_by_other_visitor": any(me is not None and who not in (None, me) for who in consider_visitors),
         "previously_mobile": bool(had & set(MOBILE_MILESTONES)),
         "milestones_lost": {m for m in had if _no(visit.get(m))},
         "poor_hygiene_visits": float(sum(1 for age, v in earlier if age <= repeat and v.get("hygiene") in POOR_HYGIENE)
-                                     + (visit.get("hygiene") in POOR_HYGIENE)),
+                                     + (visit.get("hygiene") in POOR_HYGIENE) + summed.get("poor_hygiene", 0)),
         "missed_appointments_recent": missed_appointments,
         "not_seen_visits_recent": not_seen,
         "missed_contacts_recent": missed_appointments + not_seen,
@@ -410,12 +432,22 @@ def _referral_facts(history: Mapping[str, Any] | None, moment: datetime) -> dict
 
 def _previous_weight(visit: Mapping[str, Any], history: Mapping[str, Any] | None, on: date) -> dict[str, Any]:
     """The last weight on an earlier visit, for when the growth module gave none."""
+    found: tuple[date, Mapping[str, Any]] | None = None
     for v in reversed((history or {}).get("visits") or []):
         d = _date(v.get("visited_at"))
         if v.get("weight_kg") is not None and d is not None and d <= on and v.get("id") != visit.get("id"):
-            return {"previous_weight_kg": coerce(DECIMAL, v["weight_kg"]), "previous_measured_on": d.isoformat(),
-                    "previous_weight_clothing": coerce("text", v.get("weight_clothing"))}
-    return {}
+            found = (d, v)
+            break
+    summed = ((history or {}).get("summed") or {}).get("last_weight")
+    if summed:
+        d = _date(summed["visited_at"])
+        if d is not None and (found is None or d > found[0]):
+            found = (d, summed)
+    if found is None:
+        return {}
+    d, v = found
+    return {"previous_weight_kg": coerce(DECIMAL, v["weight_kg"]), "previous_measured_on": d.isoformat(),
+            "previous_weight_clothing": coerce("text", v.get("weight_clothing"))}
 
 
 def facts_for(visit: Mapping[str, Any], child: Mapping[str, Any], growth: Mapping[str, Any] | None,

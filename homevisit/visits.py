@@ -14,9 +14,9 @@ from typing import Any
 
 from homevisit import actions as actions_mod
 from homevisit import audit, concerns, growth, referrals, store
-from homevisit.calendar import LONDON, utc_now, utc_now_text
-from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, VISIT_FIELDS, fields_in_section
-from homevisit.facts import HISTORY_VISIT_FIELDS
+from homevisit.calendar import LONDON, london_moment, utc_now, utc_now_text
+from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, MILESTONES, NO_ACCESS, VISIT_FIELDS, fields_in_section
+from homevisit.facts import HISTORY_VISIT_FIELDS, POOR_HYGIENE, history_windows
 from homevisit.validation import (
     MAX_CARERS,
     MAX_INJURIES,
@@ -164,13 +164,43 @@ def measurements_for(db: Any, child_id: str) -> list[dict[str, Any]]:
                               ORDER BY visited_at""", (child_id,))
 
 
-def history_for(db: Any, child_id: str, before_visit_id: str | None = None) -> dict[str, Any]:
+def history_for(db: Any, child_id: str, before_visit_id: str | None = None, *,
+                windows: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the rules need to know of the child's past: earlier visits (the answers the history facts read,
-    ``facts.HISTORY_VISIT_FIELDS``), allocations and actions."""
+    ``facts.HISTORY_VISIT_FIELDS``), concerns, allocations, open actions and referrals.
+
+    With ``windows`` (``facts.history_windows`` for the visit's day) the database sums the child's visits up
+    (``summed``: how many, the milestones recorded, the counts in each window, the last weight) instead of
+    returning them one by one, so a submit costs the same for a child with years of visits as for a new
+    baby. Concerns, which are few, are always listed. Without it every visit is listed."""
+    past = [] if windows else _visit_rows(db, child_id, before_visit_id or "")
+    concern_fired: dict[str, list[str]] = {}
+    for a in store.query(db, "SELECT concern_id, rule_id FROM rule_hits WHERE child_id = ? AND concern_id IS NOT NULL",
+                         (child_id,)):
+        concern_fired.setdefault(a["concern_id"], []).append(a["rule_id"])
+    for row in store.query(db, "SELECT * FROM concerns WHERE child_id = ? AND id != ?", (child_id, before_visit_id or "")):
+        row["categories"] = json.loads(row["categories"])
+        pseudo = concerns.as_visit(row, {"id": row["recorded_by"]})
+        pseudo["fired_rules"] = concern_fired.get(row["id"], [])
+        past.append(pseudo)
+    past.sort(key=lambda v: str(v.get("visited_at")))
+    history: dict[str, Any] = {
+        "visits": past,
+        "allocations": store.query(db, "SELECT user_id, role, started_on, ended_on FROM allocations "
+                                       "WHERE child_id = ? ORDER BY started_on", (child_id,)),
+        "actions": store.query(db, "SELECT rule_id, status, created_at, due_at FROM actions "
+                                   "WHERE child_id = ? AND status = 'open'", (child_id,)),
+        "referrals": referrals.history_rows(db, child_id),
+    }
+    if windows:
+        history["summed"] = _summed_visits(db, child_id, before_visit_id or "", windows)
+    return history
+
+
+def _visit_rows(db: Any, child_id: str, visit_id: str) -> list[dict[str, Any]]:
     columns = ", ".join(f'"{name}"' for name in HISTORY_VISIT_FIELDS)
-    rows = store.query(db, f"""SELECT {columns} FROM visits
-                               WHERE child_id = ? AND status != 'draft' AND id != ?
-                               ORDER BY visited_at""", (child_id, before_visit_id or ""))
+    rows = store.query(db, f"""SELECT {columns} FROM visits WHERE child_id = ? AND status != 'draft' AND id != ?
+                               ORDER BY visited_at""", (child_id, visit_id))
     fired: dict[str, list[str]] = {}
     for a in store.query(db, "SELECT visit_id, rule_id FROM rule_hits WHERE child_id = ? AND visit_id IS NOT NULL",
                          (child_id,)):
@@ -182,24 +212,47 @@ def history_for(db: Any, child_id: str, before_visit_id: str | None = None) -> d
         v["injuries"] = []
         v["carers_present"] = []
         past.append(v)
-    concern_fired: dict[str, list[str]] = {}
-    for a in store.query(db, "SELECT concern_id, rule_id FROM rule_hits WHERE child_id = ? AND concern_id IS NOT NULL",
-                         (child_id,)):
-        concern_fired.setdefault(a["concern_id"], []).append(a["rule_id"])
-    for row in store.query(db, "SELECT * FROM concerns WHERE child_id = ? AND id != ?", (child_id, before_visit_id or "")):
-        row["categories"] = json.loads(row["categories"])
-        pseudo = concerns.as_visit(row, {"id": row["recorded_by"]})
-        pseudo["fired_rules"] = concern_fired.get(row["id"], [])
-        past.append(pseudo)
-    past.sort(key=lambda v: str(v.get("visited_at")))
-    return {
-        "visits": past,
-        "allocations": store.query(db, "SELECT user_id, role, started_on, ended_on FROM allocations "
-                                       "WHERE child_id = ? ORDER BY started_on", (child_id,)),
-        "actions": store.query(db, "SELECT rule_id, status, created_at, due_at FROM actions WHERE child_id = ?",
-                               (child_id,)),
-        "referrals": referrals.history_rows(db, child_id),
-    }
+    return past
+
+
+# The history facts' sums over earlier visits, for the database (facts._history_facts does the same sums over
+# a list of visits; a test checks the two agree). Every window ends with the visit's day in UK time.
+_EARLIER = ("child_id = :child AND status != 'draft' AND id != :visit "
+            "AND julianday(visited_at) < julianday(:end)")
+_POOR_HYGIENE_SQL = ", ".join(f"'{h}'" for h in sorted(POOR_HYGIENE))
+_NO_ACCESS_SQL = ", ".join(f"'{o}'" for o in sorted(NO_ACCESS))
+
+
+def _summed_visits(db: Any, child_id: str, visit_id: str, windows: dict[str, Any]) -> dict[str, Any]:
+    def within(window: str) -> str:
+        return f"julianday(visited_at) >= julianday(:{window})"
+
+    seen = ", ".join(f'MAX("{m}" = 1) AS "{m}"' for m in MILESTONES)
+    params = {"child": child_id, "visit": visit_id, **{k: v for k, v in windows.items() if k != "consider_ids"}}
+    row = store.query_one(db, f"""SELECT COUNT(*) AS n, {seen},
+          COALESCE(SUM(CASE WHEN {within("missed")} THEN COALESCE(missed_appointments, 0) END), 0) AS missed,
+          COALESCE(SUM({within("missed")} AND child_seen = 'not_seen'), 0) AS not_seen,
+          COALESCE(SUM({within("repeat")} AND hygiene IN ({_POOR_HYGIENE_SQL})), 0) AS poor_hygiene,
+          COALESCE(SUM({within("access")} AND access_outcome IN ({_NO_ACCESS_SQL})), 0) AS no_access,
+          COALESCE(SUM(CASE WHEN {within("access")} THEN COALESCE(missed_appointments, 0) END), 0) AS not_brought
+        FROM visits WHERE {_EARLIER}""", params) or {}
+    consider_ids = list(windows.get("consider_ids") or ())
+    consider: list[dict[str, Any]] = []
+    if consider_ids:
+        marks = ", ".join(f":c{i}" for i in range(len(consider_ids)))
+        consider = store.query(db, f"""SELECT DISTINCT v.id, v.visitor_id FROM visits v
+            JOIN rule_hits h ON h.visit_id = v.id AND h.rule_id IN ({marks})
+            WHERE v.child_id = :child AND v.status != 'draft' AND v.id != :visit
+              AND julianday(v.visited_at) < julianday(:end) AND julianday(v.visited_at) >= julianday(:repeat)""",
+                               {**params, **{f"c{i}": rule_id for i, rule_id in enumerate(consider_ids)}})
+    weight = store.query_one(db, f"""SELECT visited_at, weight_kg, weight_clothing FROM visits
+                                     WHERE {_EARLIER} AND weight_kg IS NOT NULL
+                                     ORDER BY julianday(visited_at) DESC LIMIT 1""", params)
+    return {"count": int(row.get("n") or 0), "milestones": sorted(m for m in MILESTONES if row.get(m)),
+            "missed_appointments": int(row.get("missed") or 0), "not_seen": int(row.get("not_seen") or 0),
+            "poor_hygiene": int(row.get("poor_hygiene") or 0), "no_access": int(row.get("no_access") or 0),
+            "not_brought": int(row.get("not_brought") or 0), "consider_visits": len(consider),
+            "consider_visitors": [c["visitor_id"] for c in consider], "last_weight": weight}
 
 
 # --- drafts -----------------------------------------------------------------------------------------
@@ -384,11 +437,19 @@ def _derive(db: Any, visit_id: str, child: dict[str, Any], clean: dict[str, Any]
 
     facts = None
     if clean.get("weight_kg") is not None:
-        measurements = [m for m in measurements_for(db, child["id"]) if m["visit_id"] != visit_id]
-        measurements.append({"visit_id": visit_id, "measured_on": clean["visited_at"][:10],
+        measured_on = clean["visited_at"][:10]
+        # the facts compare this weight with the one before it only (growth.weight_facts): read just that one
+        measurements = store.query(db, """SELECT id AS visit_id, substr(visited_at, 1, 10) AS measured_on, weight_kg,
+                                            weight_clothing FROM visits
+                                          WHERE child_id = ? AND status != 'draft' AND weight_kg IS NOT NULL AND id != ?
+                                            AND substr(visited_at, 1, 10) <= ?
+                                          ORDER BY substr(visited_at, 1, 10) DESC, visited_at DESC LIMIT 1""",
+                                   (child["id"], visit_id, measured_on))
+        measurements.append({"visit_id": visit_id, "measured_on": measured_on,
                              "weight_kg": clean["weight_kg"], "weight_clothing": clean.get("weight_clothing")})
         facts = growth.weight_facts(child, measurements, visit_id)
-    history = history_for(db, child["id"], before_visit_id=visit_id)
+    history = history_for(db, child["id"], before_visit_id=visit_id,
+                          windows=history_windows(london_moment(clean["visited_at"]).date(), rules))
     return facts, rules_mod.required_actions_for(visit, child, facts, history, rules)
 
 

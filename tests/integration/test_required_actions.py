@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from typing import Any
+
+import pytest
 
 from helpers import full_visit, make_child, make_user, parse
 from homevisit import children, store
@@ -286,3 +289,49 @@ def test_the_history_the_rules_read_holds_every_answer_the_history_facts_use(app
     with_full = facts.facts_for(new_visit, child_row, None, full, today=today, rules=rules)
     assert with_narrow == with_full
     assert with_narrow["earlier_visits"] == 4 and with_narrow["previously_mobile"]  # the history was read
+
+
+@pytest.mark.parametrize("visit_days_ago", [0, 95, 181, 400])
+def test_a_submit_has_the_database_sum_the_history_and_the_facts_are_those_of_the_whole_history(
+        app, db, users, token_for, visit_days_ago):
+    """#16: a submit has the database sum the child's visits up (visits.history_for with the windows) rather
+    than read them one by one. The facts for a new visit must be exactly those from every earlier visit listed,
+    wherever the windows' edges fall: the milestones and the last weight of visits long ago, the visits
+    counted, each window's counts, 'consider' rules on earlier visits by others, and visits dated after a
+    backdated visit left out."""
+    import random
+
+    from homevisit import facts, visits
+    from homevisit.rulesets import current_rules
+
+    rng = random.Random(visit_days_ago)
+    today = date.today()
+    child = make_child(db, users["practitioner"], given_name="Long", date_of_birth=(today - timedelta(days=700)).isoformat(),
+                       birth_weight_kg=3.4)
+    hv, sw = token_for("practitioner"), token_for("practitioner2")
+    for n, days_ago in enumerate(sorted({rng.randrange(0, 690) for _ in range(70)} | {182, 183, 184, 180, 91, 90, 89},
+                                        reverse=True)):
+        overrides: dict[str, Any] = {"weight_kg": round(rng.uniform(6, 12), 2) if rng.random() < 0.6 else None,
+                                     "hygiene": rng.choice(["clean", "dirty", "smelly"]),
+                                     "missed_appointments": rng.choice([0, 0, 1, 2]),
+                                     "pulls_to_stand": rng.random() < 0.3, "cruises": rng.random() < 0.2,
+                                     "remeasured_confirmed": True}
+        if rng.random() < 0.2:
+            overrides.update(child_seen="not_seen", access_outcome="no_answer", access_attempts=["knocked"])
+        if days_ago <= visit_days_ago + 200:  # standing and weights only long ago: the summary must carry them
+            overrides.update(weight_kg=None, pulls_to_stand=False, cruises=False)
+        put(app, hv if n % 2 else sw, full_visit(child["id"], visited_at=at(today - timedelta(days=days_ago)), **overrides))
+    child_row = store.query_one(db, "SELECT * FROM children WHERE id = ?", (child["id"],))
+    on = today - timedelta(days=visit_days_ago)
+    new_visit = full_visit(child["id"], visited_at=at(on), weight_kg=None, hygiene="dirty", pulls_to_stand=False)
+    new_visit["visitor_id"] = users["practitioner"]["id"]
+    with app.app_context():
+        rules = current_rules()
+    summed = visits.history_for(db, child["id"], windows=facts.history_windows(on, rules))
+    whole = visits.history_for(db, child["id"])
+    assert summed["visits"] == [] and summed["summed"]["count"] > 0  # the database really did the sums
+    with_window = facts.facts_for(new_visit, child_row, None, summed, today=today, rules=rules)
+    with_whole = facts.facts_for(new_visit, child_row, None, whole, today=today, rules=rules)
+    assert with_window == with_whole
+    assert with_whole["earlier_visits"] > 0 and with_whole["previous_weight_kg"] is not None
+    assert with_whole["previously_mobile"] and "pulls_to_stand" in with_whole["milestones_lost"]
