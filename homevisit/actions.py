@@ -114,7 +114,7 @@ _URGENCY = ("CASE a.severity WHEN 'immediate' THEN 0 WHEN 'same_day' THEN 1 WHEN
 
 
 def action_payload(a: dict[str, Any]) -> dict[str, Any]:
-    """An action as the API shows it (API.md)."""
+    """An action as the API shows it (docs/api.md)."""
     return {"id": a["id"], "rule_id": a["rule_id"], "title": a["title"], "severity": a["severity"],
             "due_at": a["due_at"], "status": a["status"], "source": a["source"], "action": a["action"],
             "owner": a["owner"], "reasons": a["reasons"], "child_id": a["child_id"], "visit_id": a["visit_id"],

@@ -25,6 +25,7 @@ from werkzeug.datastructures import CallbackDict
 from homevisit import audit, store
 from homevisit.calendar import iso
 from homevisit.calendar import utc_now as now_utc
+from homevisit.problems import problem
 
 ROLES = ("practitioner", "supervisor", "admin")
 LOCKOUT_FAILURES = 6
@@ -340,15 +341,11 @@ def access(*roles: str, public: bool = False, api: bool = False) -> Callable[[Ca
             if not public:
                 if g.get("user") is None:
                     if api:
-                        from homevisit.views.api import problem
-
                         return problem(401, "Sign-in required", "Send a valid API token as 'Authorization: Bearer <token>'.")
                     return redirect(url_for("auth.sign_in", next=request.full_path if request.query_string
                                             else request.path))
                 if roles and g.user["role"] not in roles:
                     if api:
-                        from homevisit.views.api import problem
-
                         return problem(403, "Not allowed for your role", "Your role cannot do this.")
                     abort(403)
             return view(*args, **kwargs)

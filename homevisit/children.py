@@ -131,7 +131,7 @@ def team_professionals(db: Any, team_id: int) -> list[dict[str, Any]]:
 
 
 def child_payload(child: dict[str, Any]) -> dict[str, Any]:
-    """A child as the API shows it (API.md fixed names, and whether there is a child protection plan)."""
+    """A child as the API shows it (docs/api.md fixed names, and whether there is a child protection plan)."""
     payload = {k: child[k] for k in ("id", "given_name", "family_name", "date_of_birth", "sex", "gestation_weeks",
                                      "gestation_days", "birth_weight_kg", "nhs_number")}
     plan = child.get("child_protection_plan")

@@ -10,7 +10,8 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
-from homevisit import audit, auth, store
+from homevisit import audit, auth, cli_ops, demo, rules, signing, store, visit_records
+from homevisit.rulesets import local_rules_path
 
 
 def _db() -> Any:
@@ -19,7 +20,6 @@ def _db() -> Any:
 
 def register(app: Flask) -> None:
     register_records(app)
-    from homevisit import cli_ops
 
     cli_ops.register(app)
     @app.cli.command("init-db")
@@ -71,7 +71,6 @@ def register(app: Flask) -> None:
     def seed_demo(if_empty: bool) -> None:
         """Create a demo team, its users (passwords printed once) and children with months of visits, the earlier
         ones signed (with a signing key in place)."""
-        from homevisit import demo
 
         db = _db()
         store.migrate(db)
@@ -87,8 +86,6 @@ def register(app: Flask) -> None:
     @click.argument("path", required=False)
     def check_rules(path: str | None) -> None:
         """Check a rules file (the instance's rules.toml by default); report errors with line numbers."""
-        from homevisit import rules
-        from homevisit.rulesets import local_rules_path
 
         target = Path(path or local_rules_path())
         if not target.exists():
@@ -116,7 +113,6 @@ def register_records(app: Flask) -> None:
     @click.option("--force", is_flag=True, help="Replace an existing key and certificate")
     def init_signing(force: bool) -> None:
         """Create a self-signed demo key and certificate for signing records (a deployment loads its own PKCS#12)."""
-        from homevisit import signing
 
         paths = signing.init_signing(current_app.config["SIGNING_DIR"], current_app.config["ORGANISATION_NAME"],
                                      overwrite=force)
@@ -130,7 +126,6 @@ def register_records(app: Flask) -> None:
         Also lists the signatures whose time no trusted time-stamping authority attests (signed while the
         authority could not be reached, or before one was set up). Exits 1 if any record fails the check.
         """
-        from homevisit import visit_records
 
         if since is not None:
             try:
@@ -164,7 +159,6 @@ def register_records(app: Flask) -> None:
     def verify_record(path: str) -> None:
         """Check a signed PDF visit record or referral pack: intact or altered, who signed and when, stored copy,
         later changes."""
-        from homevisit import visit_records
 
         report = visit_records.verify_record(_db(), Path(path).read_bytes(), config=current_app.config)
         verdict = "INTACT: " if report["intact"] else "NOT A SIGNED RECORD: " if report["bundle_id"] else "NOT INTACT: "

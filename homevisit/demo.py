@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from homevisit import access, actions, auth, children, referrals, store, visit_records, visits
+from homevisit import rules as rules_mod
 from homevisit.calendar import LONDON, add_working_days
 
 TEAM = "Demo Locality Team"
@@ -36,8 +37,6 @@ def _at(day: date, hour: int = 10) -> str:
 
 def seed(db: Any, organisation: str, *, today: date | None = None, config: Any = None) -> list[str]:
     """Create the demo team and data; returns the lines to print (passwords shown this once)."""
-    from homevisit import rules as rules_mod
-
     today = today or date.today()
     lines = ["Demo users (these passwords are shown once; write them down):"]
     users = {}

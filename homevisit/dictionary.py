@@ -1,7 +1,7 @@
 """The data dictionary: every observation a visit records, in one vocabulary.
 
 The names here are used unchanged by the forms, the database columns, the JSON API and the exports
-(API.md "Fixed names"; DOMAIN.md (b) "Form fields"). Each field carries its question, its type, its
+(docs/api.md "Fixed names"; the guidance behind the questions is in docs/guidance.md). Each field carries its question, its type, its
 plausible range or allowed values, and the words used to build its error messages, so that the HTML
 forms and the API give the same message for the same mistake.
 

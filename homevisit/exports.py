@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from homevisit import audit, store
+from homevisit import audit, store, xlsx
 from homevisit.calendar import utc_now_text
+from homevisit.chronology import chronology_for
 from homevisit.dictionary import (
     BODY_SITES,
     BOOL,
@@ -555,7 +556,6 @@ def _xlsx_tables(db: Any, tables: Sequence[tuple[Table, str]], params: Sequence[
     Text is always a string cell (an inline string), so "=..." can never become a formula; characters XML
     cannot carry (control characters) are dropped.
     """
-    from homevisit import xlsx
 
     def sheet(table: Table, where: str) -> Iterator[bytes]:
         convert = _converter(table, for_xlsx=True)
@@ -637,7 +637,6 @@ AUDIT_TRAIL_COLUMNS = ("at", "user_name", "user_role", "action", "object_type", 
 
 def chronology_csv(database: str | os.PathLike[str], user: dict[str, Any], child: dict[str, Any]) -> Iterator[bytes]:
     """One child's chronology (every visit, concern and action, oldest first) as CSV; audited."""
-    from homevisit.chronology import chronology_for
 
     def body(db: Any, counts: dict[str, int]) -> Iterator[bytes]:
         entries = chronology_for(db, child, newest_first=False)

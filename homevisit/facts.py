@@ -19,7 +19,7 @@ from typing import Any
 
 from rule_engine import DataType
 
-from homevisit.calendar import london_moment, working_days_between
+from homevisit.calendar import london_moment, london_today, working_days_between
 from homevisit.dictionary import (
     BODY_SITES_NON_BONY,
     BODY_SITES_TEN4,
@@ -458,15 +458,12 @@ def facts_for(visit: Mapping[str, Any], child: Mapping[str, Any], growth: Mappin
     ``history`` holds the child's earlier visits (oldest first), social worker allocations and earlier actions.
     Ages and time windows are measured to the day of the visit (``today`` is used only when the visit has no
     ``visited_at``). ``rules`` supplies the local settings (cut-offs and windows) and which rules are at the
-    "consider" level; the default rules are used when it is None.
+    "consider" level (``rules.required_actions_for`` always passes them). With none, the default settings
+    are used and no rule counts as "consider".
     """
-    if rules is None:
-        from homevisit.rules import load_rules  # the rules import this module, so import them lazily
-
-        rules = load_rules()
     settings = {**DEFAULT_SETTINGS, **getattr(rules, "settings", {})}
     consider_ids = frozenset(getattr(rules, "consider_ids", ()))
-    moment = london_moment(visit.get("visited_at") or datetime.combine(today or date.today(), datetime.min.time()))
+    moment = london_moment(visit.get("visited_at") or datetime.combine(today or london_today(), datetime.min.time()))
     on = moment.date()
     facts: dict[str, Any] = {f.name: coerce(f.kind, visit.get(f.name)) for f in VISIT_FIELDS}
     facts.update({name: float(value) for name, value in settings.items()})

@@ -38,7 +38,7 @@ NINE_CENTILES = (
     (99.6, 8 / 3, "99.6th"),
 )
 
-# Thresholds named in the rules table (DOMAIN.md R08-R10).
+# Thresholds named in the rules (docs/rules.md R08-R10; NICE NG75 in docs/guidance.md).
 BELOW_2ND_SDS = -2.0
 BELOW_0_4TH_SDS = -2.67
 NG75_BAND_SDS = 1.333  # the 9th and 91st centile lines, as the rules table writes them

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from homevisit.calendar import LONDON, utc_now_text
+from homevisit.growth import centile_in_words
 
 SEVERITY_WORDS = {
     "immediate": "Immediate: before you leave the home",
@@ -85,8 +86,6 @@ def severity_words(severity: str, deadline: str = "") -> str:
 
 def centile_words(sds: Any) -> str:
     """Where a weight sits, in the words a health visitor would use ('between the 9th and 25th centiles')."""
-    from homevisit.growth import centile_in_words
-
     return centile_in_words(sds) or "" if sds is not None else ""
 
 

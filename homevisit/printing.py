@@ -19,8 +19,9 @@ from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 
-from homevisit import audit, store, visit_records
+from homevisit import audit, records, store, visit_records
 from homevisit.calendar import utc_now, utc_now_text
+from homevisit.exports import csv_cell
 from homevisit.presentation import ROLE_WORDS, date_words, datetime_words
 from homevisit.stackroom import with_stack_room
 
@@ -173,7 +174,6 @@ INDEX_COLUMNS = ("file", "child", "visited_at", "visitor", "signatures", "visit_
 
 def _index_csv(rows: list[dict[str, Any]]) -> bytes:
     """The zip's index: one line per signed file, names made safe to open in a spreadsheet."""
-    from homevisit.exports import csv_cell
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -192,7 +192,6 @@ def _bundle_index(db: Any, settings: dict[str, Any], job: dict[str, Any],
     Where each record starts depends on how many pages the index itself takes, so the index is laid out
     again until that settles (once more at most, in practice: about 25 records fit on a page).
     """
-    from homevisit import records
 
     printer = store.query_one(db, "SELECT name, role FROM users WHERE id = ?", (job["user_id"],)) or {}
     bundle = {

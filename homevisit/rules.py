@@ -1,6 +1,7 @@
 """Required actions: which rules a visit's observations trigger, what must be done, by whom and by when.
 
-The rules are data (``rules.toml`` beside this module, R01-R33 of DOMAIN.md), overridable by a local
+The rules are data (``rules.toml`` beside this module: R01-R33 of the project's guide and R34-R39, listed with
+their sources in docs/rules.md), overridable by a local
 safeguarding partnership's ``instance/rules.toml``. Each rule's condition is a rule-engine expression over the
 flat facts built by ``homevisit.facts.facts_for``; conditions are compiled once when the rules are loaded.
 
@@ -439,3 +440,31 @@ def required_actions_for(visit: Mapping[str, Any], child: Mapping[str, Any], gro
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     actions.sort(key=lambda a: rank[str(a["severity"])])  # stable: file order within a severity
     return actions
+
+
+def rules_markdown(ruleset: RuleSet | None = None) -> str:
+    """The rules in force as a Markdown table, for docs/rules.md (a test keeps that file equal to this)."""
+    ruleset = ruleset or load_rules()
+    owners = {"visitor": "the visitor", "supervisor": "the supervisor"}
+    lines = ["# The required-action rules", "",
+             "Generated from `homevisit/rules.toml` by `homevisit.rules.rules_markdown()`; a test keeps this file",
+             "equal to it. Each rule's condition reads the facts listed in `homevisit/facts.py`. \"Default\" in a",
+             "source marks what the project chose and a partnership should confirm; `[V]` guidance read, `[S]` a",
+             "secondary copy, `[R]` recalled and unsourced. A partnership changes any of this in",
+             "`instance/rules.toml` (see the comments at the top of `homevisit/rules.toml`).", "",
+             "| Rule | When | Severity, deadline | Owner | Action | Source |",
+             "| --- | --- | --- | --- | --- | --- |"]
+
+    def cell(text: str) -> str:
+        return " ".join(str(text).split()).replace("|", "\\|")
+
+    for rule in ruleset.rules:
+        if not rule.enabled:
+            continue
+        lines.append(f"| {rule.id} {cell(rule.title)} | `{cell(rule.condition)}` | "
+                     f"{severity_label(rule.severity, rule.deadline)} ({rule.deadline}) | "
+                     f"{owners.get(rule.owner, rule.owner)} | {cell(rule.action)} | {cell(rule.source)} |")
+    settings = getattr(ruleset, "settings", {}) or {}
+    lines += ["", "## Settings", "", "| Setting | Value |", "| --- | --- |"]
+    lines += [f"| `{name}` | {value:g} |" for name, value in sorted(settings.items())]
+    return "\n".join(lines) + "\n"

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import current_app
 
+from homevisit import rules
+
 _cache: dict[str, tuple[float, Any]] = {}
 
 
@@ -16,8 +18,6 @@ def local_rules_path() -> str:
 
 def current_rules() -> Any:
     """The compiled rule set, reloaded when the local rules file changes."""
-    from homevisit import rules
-
     path = local_rules_path()
     mtime = os.path.getmtime(path) if os.path.exists(path) else 0.0
     cached = _cache.get(path)

@@ -26,7 +26,7 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from homevisit.dictionary import MULTI, VISIT_FIELDS
+from homevisit.dictionary import BOOL, FIELDS_BY_NAME, MULTI, VISIT_FIELDS
 
 BUSY_TIMEOUT_MS = 10_000
 DB_FILENAME = "homevisit.db"
@@ -182,8 +182,6 @@ MULTI_COLUMNS = frozenset(f.name for f in VISIT_FIELDS if f.kind == MULTI)
 
 def decode_visit_row(row: dict[str, Any]) -> dict[str, Any]:
     """Turn a stored visit row back into the dictionary's values (JSON lists, booleans)."""
-    from homevisit.dictionary import BOOL, FIELDS_BY_NAME
-
     out = dict(row)
     for name, value in row.items():
         f = FIELDS_BY_NAME.get(name)
@@ -198,8 +196,6 @@ def decode_visit_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def decode_row(fields: tuple, row: dict[str, Any]) -> dict[str, Any]:
     """Booleans back to True/False for a child row (injury, carer)."""
-    from homevisit.dictionary import BOOL
-
     out = dict(row)
     for f in fields:
         if f.kind == BOOL and out.get(f.name) is not None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from homevisit import actions as actions_mod
 from homevisit import audit, concerns, growth, referrals, store
+from homevisit import rules as rules_mod
 from homevisit.calendar import LONDON, london_moment, utc_now, utc_now_text
 from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, MILESTONES, NO_ACCESS, VISIT_FIELDS, fields_in_section
 from homevisit.facts import HISTORY_VISIT_FIELDS, POOR_HYGIENE, history_windows
@@ -433,8 +434,6 @@ def _derivation_snapshot(db: Any, child_id: str) -> tuple[Any, ...]:
 def _derive(db: Any, visit_id: str, child: dict[str, Any], clean: dict[str, Any], visit: dict[str, Any],
             rules: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The growth facts of this visit's weight and the required actions the rules raise, from the child's history."""
-    from homevisit import rules as rules_mod
-
     facts = None
     if clean.get("weight_kg") is not None:
         measured_on = clean["visited_at"][:10]

@@ -14,7 +14,11 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
-from homevisit import auth, referrals, store
+from forms.fields import render_params
+from homevisit import auth, presentation, referrals, store
+from homevisit.problems import problem
+from homevisit.views import register_blueprints
+from homevisit.views.visits import keep_typed_input_after_timeout
 
 csrf = CSRFProtect()
 
@@ -121,10 +125,8 @@ def init_app(app: Flask) -> None:
     ])
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    from homevisit import presentation
 
     presentation.register_filters(app)
-    from forms.fields import render_params
 
     app.add_template_global(render_params, "render_params")
     app.jinja_env.globals["govukRebrand"] = False
@@ -137,7 +139,6 @@ def init_app(app: Flask) -> None:
             request.max_content_length = 21 * 1024 * 1024  # a signed record to check may be larger than a form
         if request.path.startswith("/api/"):
             return None
-        from homevisit.views.visits import keep_typed_input_after_timeout
 
         kept = keep_typed_input_after_timeout()
         if kept is not None:
@@ -184,8 +185,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         if request.path.startswith("/api/"):
-            from homevisit.views.api import problem
-
             return problem(error.code or 500, error.name, error.description or "")
         code = error.code or 500
         template = f"errors/{code}.html" if code in (403, 404, 413) else "errors/generic.html"
@@ -195,7 +194,6 @@ def init_app(app: Flask) -> None:
     def database_unavailable(error: sqlite3.OperationalError) -> Any:
         return not_saved_response(error)
 
-    from homevisit.views import register_blueprints
 
     register_blueprints(app)
 
@@ -228,8 +226,6 @@ def not_saved_response(error: sqlite3.OperationalError) -> Any:
 
     current_app.logger.error("Request not saved (%s %s): %s", request.method, request.path, error)
     if request.path.startswith("/api/"):
-        from homevisit.views.api import problem
-
         response = problem(status, message.split(":")[0],
                            "Nothing was stored. Keep the record and send it again later." if status == 507 else
                            "Nothing was stored. Send it again in a moment.")

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from flask import Flask
 
+from homevisit.views import (
+    actions,
+    api,
+    auth,
+    breakglass,
+    children,
+    exports,
+    offline,
+    records,
+    referrals,
+    supervision,
+    visits,
+)
+
 
 def register_blueprints(app: Flask) -> None:
-    from homevisit.views import (
-        actions,
-        api,
-        auth,
-        breakglass,
-        children,
-        offline,
-        records,
-        referrals,
-        supervision,
-        visits,
-    )
-
-    for module in (auth, children, visits, actions, supervision, records, referrals, api, offline, breakglass):
+    for module in (auth, children, visits, actions, supervision, records, referrals, api, offline, breakglass, exports):
         app.register_blueprint(module.bp)
-    from homevisit.views import exports
-
-    app.register_blueprint(exports.bp)

@@ -13,6 +13,7 @@ from homevisit import access, auth, children, concerns, growth, referrals, visit
 from homevisit import actions as actions_mod
 from homevisit.calendar import london_today
 from homevisit.chronology import KINDS, chronology_for
+from homevisit.rulesets import current_rules
 from homevisit.validation import validate_child
 
 bp = Blueprint("children", __name__, url_prefix="/children")
@@ -175,6 +176,5 @@ def allocate(child_id: str) -> Any:
 
 
 def rules() -> Any:
-    from homevisit.rulesets import current_rules
 
     return current_rules()

@@ -13,11 +13,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 
-from homevisit import auth, children, exports
+from homevisit import auth, children, exports, records
 from homevisit.calendar import utc_now
 from homevisit.chronology import chronology_for
 from homevisit.dictionary import dictionary_rows
-from homevisit.views.api import problem
+from homevisit.problems import problem
 
 bp = Blueprint("exports", __name__)
 FORMAT_NAMES = {"csv": "CSV: visits only", "zip": "ZIP of CSV files: visits, injuries, carers present and actions",
@@ -51,7 +51,6 @@ def _child_or_none(child_id: str) -> dict[str, Any] | None:
 def _chronology_pdf(child: dict[str, Any]) -> Response:
     """The chronology laid out for print by records.html_to_pdf (the only module that may run WeasyPrint,
     and only through its strict URL fetcher), audited once made."""
-    from homevisit import records
 
     entries = chronology_for(db(), child, newest_first=False)
     html = render_template("exports/chronology_print.html", child=child, entries=entries,

@@ -24,6 +24,7 @@ from flask_wtf.csrf import generate_csrf
 from forms.fields import NOT_OBSERVED, SELECT_THRESHOLD, YES_NO, render_params
 from homevisit import auth, offline
 from homevisit.dictionary import BOOL, CHOICE, MULTI, TEXT, Field
+from homevisit.rulesets import current_rules
 
 bp = Blueprint("offline", __name__)
 ROLES = offline.ROLES
@@ -115,7 +116,6 @@ def _widget(f: Field) -> dict[str, Any]:
 @auth.access(api=True)
 def dictionary() -> Response:
     """The questions and their widgets. Its ETag lets the service worker's refresh be a 304."""
-    from homevisit.rulesets import current_rules
 
     response = _json(offline.dictionary_document(_widget, current_rules()))
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])

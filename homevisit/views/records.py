@@ -6,7 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from homevisit import auth, children, visit_records, visits
+from homevisit import actions as actions_mod
+from homevisit import audit, auth, children, printing, visit_records, visits
+from homevisit.validation import _parse_date
 
 bp = Blueprint("records", __name__)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -43,7 +45,6 @@ def sign(visit_id: str) -> Any:
             flash("The visit record is signed. You can download the signed PDF below.", "success")
             return redirect(url_for("visits.show", visit_id=visit_id))
     child = children.get_child(db(), visit["child_id"], g.user, log_view=False)
-    from homevisit import actions as actions_mod
 
     anchors = {"signature_png": "#signature-pad", "declaration_accepted": "#declaration"}
     page_errors = [{"text": m, "href": anchors.get(f, "#main-content")} for f, m in errors.items()]
@@ -117,7 +118,6 @@ def check() -> Any:
             error = "The file must be a PDF visit record"
         else:
             report = visit_records.verify_record(db(), data, config=current_app.config)
-            from homevisit import audit
 
             audit.record(db(), action="check_record", object_type="record",
                          object_id=(report.get("stored") or {}).get("visit_id"), user=g.user,
@@ -126,7 +126,6 @@ def check() -> Any:
 
 
 def _print_filters() -> tuple[dict[str, Any], dict[str, str]]:
-    from homevisit.validation import _parse_date
 
     filters: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -152,7 +151,6 @@ def _print_filters() -> tuple[dict[str, Any], dict[str, str]]:
 @bp.route("/records/print", methods=["GET", "POST"])
 @auth.access("supervisor", "admin")
 def print_batch() -> Any:
-    from homevisit import printing
 
     filters, errors = _print_filters()
     matches = [] if errors else printing.matching_records(db(), g.user["team_id"], **filters)
@@ -176,7 +174,6 @@ def print_batch() -> Any:
 @bp.route("/records/print/<job_id>")
 @auth.access("supervisor", "admin")
 def print_job(job_id: str) -> Any:
-    from homevisit import printing
 
     job = printing.get_job(db(), job_id, g.user)
     if job is None:
@@ -189,7 +186,6 @@ def print_job(job_id: str) -> Any:
 def print_download(job_id: str) -> Any:
     from flask import send_file
 
-    from homevisit import audit, printing
 
     job = printing.get_job(db(), job_id, g.user)
     if job is None or job["status"] != "done":

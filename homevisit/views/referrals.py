@@ -19,6 +19,7 @@ from forms.referral import (
 )
 from homevisit import actions as actions_mod
 from homevisit import auth, children, referral_records, referrals, store
+from homevisit.rulesets import current_rules
 from homevisit.visit_records import SignError
 
 bp = Blueprint("referrals", __name__)
@@ -29,7 +30,6 @@ def db() -> Any:
 
 
 def rules() -> Any:
-    from homevisit.rulesets import current_rules
 
     return current_rules()
 

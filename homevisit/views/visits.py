@@ -10,19 +10,21 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from forms.fields import render_params
+from forms.fields import render_params, to_form_value
 from forms.visit import SECTION_FORMS
 from homevisit import actions as actions_mod
 from homevisit import answers, auth, bodymap, children, visits
 from homevisit.dictionary import (
     BODY_SITES,
     CARER_FIELDS,
+    FIELDS_BY_NAME,
     INJURY_FIELDS,
     NO_ACCESS,
     NO_ACCESS_SKIPS,
     SECTION_BY_KEY,
     SECTION_KEYS,
 )
+from homevisit.rulesets import current_rules
 from homevisit.validation import merge_errors, validate_carer, validate_injury
 
 bp = Blueprint("visits", __name__)
@@ -33,7 +35,6 @@ def db() -> Any:
 
 
 def rules() -> Any:
-    from homevisit.rulesets import current_rules
 
     return current_rules()
 
@@ -133,7 +134,6 @@ def section(visit_id: str, section: str) -> Any:
 
 
 def _row_value(f: Any, value: Any) -> Any:
-    from forms.fields import to_form_value
 
     return to_form_value(f, value)
 
@@ -308,7 +308,6 @@ def check(visit_id: str) -> Any:
 
 
 def _section_of(field: str) -> str:
-    from homevisit.dictionary import FIELDS_BY_NAME
 
     if field in ("injuries",):
         return "injuries"

@@ -16,3 +16,22 @@ def test_import_contracts_are_kept():
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_no_module_hides_an_import_of_the_project_inside_a_function():
+    """#17: every module imports the project's modules at the top, so an import cycle cannot hide behind a
+    function-level import (the import contracts and Python itself then see every dependency)."""
+    import ast
+
+    hidden = []
+    for path in sorted((ROOT / "homevisit").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.ImportFrom) and (inner.module or "").split(".")[0] in ("homevisit", "forms"):
+                        hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno} from {inner.module}")
+                    if isinstance(inner, ast.Import) and any(a.name.split(".")[0] in ("homevisit", "forms")
+                                                             for a in inner.names):
+                        hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno} import")
+    assert hidden == []

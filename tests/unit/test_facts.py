@@ -8,6 +8,7 @@ import pytest
 
 from homevisit.dictionary import BOOL, MULTI, VISIT_FIELDS
 from homevisit.facts import DERIVED_FACTS, FACT_TYPES, coerce, facts_for
+from homevisit.rules import load_rules
 
 VISITED_AT = "2026-11-26T14:30:00+00:00"
 
@@ -20,7 +21,7 @@ def child(dob: str = "2025-06-26", weeks: int = 40, days: int = 0, **kw: Any) ->
 def facts(visit: dict[str, Any] | None = None, the_child: dict[str, Any] | None = None,
           growth: dict[str, Any] | None = None, history: dict[str, Any] | None = None) -> dict[str, Any]:
     return facts_for({"visited_at": VISITED_AT, "visitor_id": 1, **(visit or {})}, the_child or child(), growth,
-                     history or {})
+                     history or {}, rules=load_rules())
 
 
 def test_every_fact_has_a_declared_type() -> None:

@@ -708,3 +708,12 @@ def test_a_local_protocol_with_a_mistake_is_refused_with_its_line(tmp_path: Path
     assert problems and all(p.startswith("rules.toml:") for p in problems)
     assert any(p.startswith("rules.toml:4:") and "severity" in p for p in problems), problems
     assert any(p.startswith("rules.toml:5:") and "deadline" in p for p in problems), problems
+
+
+def test_docs_rules_md_is_the_rules_file_in_words() -> None:
+    """docs/rules.md is generated from the default rules: regenerate it with
+    `python -c "from homevisit.rules import rules_markdown; open('docs/rules.md', 'w').write(rules_markdown())"`."""
+    from homevisit.rules import rules_markdown
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
+    assert path.read_text(encoding="utf-8") == rules_markdown(), "docs/rules.md is out of date: regenerate it"
