@@ -2,7 +2,7 @@
 "database is locked", no duplicates, rows stored equal to the 2xx count, and ``integrity_check`` ok after.
 
 The normal suite runs 8 seconds of it; ``make test-long`` the full 60. Speed is measured and reported by
-bench/load.py (targets: >= 200 submits/s, p95 <= 100 ms); this test holds the correctness half.
+bench/load.py (targets: >= 400 submits/s, p95 <= 100 ms); this test holds the correctness half.
 """
 
 from __future__ import annotations
