@@ -635,7 +635,7 @@ def test_the_same_baby_with_a_child_protection_plan_is_an_action_for_today() -> 
     result = actions(no_access_visit(), the_child=baby, growth={}, history={"visits": [earlier]})
     assert set(result) == {"R26", "R33", "R37", "R38"}
     assert result["R37"]["deadline"] == "today" and result["R37"]["owner"] == "visitor"
-    assert "No access (No access: nobody answered) to a child with a child protection plan" in result["R37"]["reasons"]
+    assert "No access: nobody answered, for a child with a child protection plan" in result["R37"]["reasons"]
 
 
 def test_a_visit_that_went_ahead_for_a_child_with_a_plan_raises_nothing() -> None:
