@@ -16,7 +16,7 @@ from homevisit.validation import Errors, clean_fields
 
 WINDOW_DAYS = 90  # the default of the rules' access_window_days (R38); the pages use the rules' setting
 OUTCOME_WORDS = dict(ACCESS_OUTCOMES)
-_NO_ACCESS_SQL = ", ".join(f"'{o}'" for o in sorted(NO_ACCESS))  # fixed values from the dictionary
+_NO_ACCESS_SQL = store.sql_literals(NO_ACCESS)
 _NOT_BROUGHT_SQL = "categories LIKE '%\"missed_appointment\"%'"
 
 APPOINTMENT_KINDS = (

@@ -137,6 +137,15 @@ def migrate(db: Database) -> None:
         migrations.apply(db)
 
 
+def sql_literals(values: Any) -> str:
+    """A fixed set of the dictionary's codes as SQL string literals, for ``IN (...)``: only for the service's own
+    constants (never what someone typed), which are letters, digits and underscores."""
+    codes = sorted(str(v) for v in values)
+    if not all(c.replace("_", "").isalnum() for c in codes):
+        raise ValueError(f"not a dictionary code: {codes}")
+    return ", ".join(f"'{c}'" for c in codes)
+
+
 def query(db: Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
     """Rows of a read query as plain dicts."""
     return [dict(row) for row in db.conn.execute(sql, params).fetchall()]

@@ -220,8 +220,8 @@ def _visit_rows(db: Any, child_id: str, visit_id: str) -> list[dict[str, Any]]:
 # a list of visits; a test checks the two agree). Every window ends with the visit's day in UK time.
 _EARLIER = ("child_id = :child AND status != 'draft' AND id != :visit "
             "AND julianday(visited_at) < julianday(:end)")
-_POOR_HYGIENE_SQL = ", ".join(f"'{h}'" for h in sorted(POOR_HYGIENE))
-_NO_ACCESS_SQL = ", ".join(f"'{o}'" for o in sorted(NO_ACCESS))
+_POOR_HYGIENE_SQL = store.sql_literals(POOR_HYGIENE)
+_NO_ACCESS_SQL = store.sql_literals(NO_ACCESS)
 
 
 def _summed_visits(db: Any, child_id: str, visit_id: str, windows: dict[str, Any]) -> dict[str, Any]:
