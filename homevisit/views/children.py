@@ -176,5 +176,4 @@ def allocate(child_id: str) -> Any:
 
 
 def rules() -> Any:
-
     return current_rules()

@@ -126,7 +126,6 @@ def check() -> Any:
 
 
 def _print_filters() -> tuple[dict[str, Any], dict[str, str]]:
-
     filters: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, label in (("date_from", "the start date"), ("date_to", "the end date")):
@@ -151,7 +150,6 @@ def _print_filters() -> tuple[dict[str, Any], dict[str, str]]:
 @bp.route("/records/print", methods=["GET", "POST"])
 @auth.access("supervisor", "admin")
 def print_batch() -> Any:
-
     filters, errors = _print_filters()
     matches = [] if errors else printing.matching_records(db(), g.user["team_id"], **filters)
     if request.method == "POST" and not errors:
@@ -174,7 +172,6 @@ def print_batch() -> Any:
 @bp.route("/records/print/<job_id>")
 @auth.access("supervisor", "admin")
 def print_job(job_id: str) -> Any:
-
     job = printing.get_job(db(), job_id, g.user)
     if job is None:
         abort(404)

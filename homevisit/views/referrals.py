@@ -30,7 +30,6 @@ def db() -> Any:
 
 
 def rules() -> Any:
-
     return current_rules()
 
 

@@ -35,7 +35,6 @@ def db() -> Any:
 
 
 def rules() -> Any:
-
     return current_rules()
 
 
@@ -134,7 +133,6 @@ def section(visit_id: str, section: str) -> Any:
 
 
 def _row_value(f: Any, value: Any) -> Any:
-
     return to_form_value(f, value)
 
 
@@ -308,7 +306,6 @@ def check(visit_id: str) -> Any:
 
 
 def _section_of(field: str) -> str:
-
     if field in ("injuries",):
         return "injuries"
     if field in ("carers_present",):
