@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from homevisit import cli, web
+from homevisit.web import cli, wiring
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -52,7 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = web.instance_secret_key(app.instance_path)
-    web.init_app(app)
+        app.config["SECRET_KEY"] = wiring.instance_secret_key(app.instance_path)
+    wiring.init_app(app)
     cli.register(app)
     return app

@@ -10,7 +10,7 @@ bind = os.environ.get("HOMEVISIT_BIND", "127.0.0.1:8000")
 # with most connections and ran at 100% of a core while the others idled.) Sync workers rely on the proxy in
 # front to buffer slow clients, as nginx and Caddy do by default (see the README).
 # Measured with bench/load.py on 2 cores, 20 submitters flat out for 30-60 s (with the writers' file lock in
-# homevisit/store.py): sync 2 per core 340-350 submits/s, p95 73 ms, p99 90 ms; sync 4 per core 300-330/s,
+# homevisit/data/store.py): sync 2 per core 340-350 submits/s, p95 73 ms, p99 90 ms; sync 4 per core 300-330/s,
 # p95 96-120 ms; sync 1 per core 363/s, p95 73 ms, p99 140 ms, but one PDF render would then hold half the
 # service; gthread 4 per core x 1 thread 264-293/s, p95 120 ms, p99 280-300 ms.
 workers = int(os.environ.get("HOMEVISIT_WORKERS", multiprocessing.cpu_count() * 2))

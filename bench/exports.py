@@ -25,8 +25,8 @@ from datetime import UTC, date, datetime, timedelta
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from homevisit import exports, store  # noqa: E402
-from homevisit.dictionary import (  # noqa: E402
+from homevisit.data import store  # noqa: E402
+from homevisit.domain.dictionary import (  # noqa: E402
     BOOL,
     CARER_FIELDS,
     DATE,
@@ -38,6 +38,7 @@ from homevisit.dictionary import (  # noqa: E402
     TEXT,
     VISIT_FIELDS,
 )
+from homevisit.services import exports
 
 TEAM_A, TEAM_B = 1, 2
 SENTENCES = (

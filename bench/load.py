@@ -50,7 +50,8 @@ def build_instance(path: Path, practitioners: int = 20, children: int = 400) -> 
     from argon2 import PasswordHasher, Type
 
     from helpers import full_visit, make_child, make_user
-    from homevisit import auth, store
+    from homevisit.data import store
+    from homevisit.web import auth
 
     real_hasher = auth._hasher
     auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)  # set-up speed only
@@ -109,7 +110,8 @@ def run_locust(server: Server, setup: dict[str, Any], users: int, seconds: int, 
 
 
 def check_store(database: Path, acked_201: list[str], acked_200: list[str]) -> dict[str, Any]:
-    from homevisit import audit, store
+    from homevisit.data import store
+    from homevisit.services import audit
 
     db = store.connect(database)
     try:

@@ -30,8 +30,8 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
 from helpers import PASSWORD, make_child, make_user  # noqa: E402
-from homevisit import store  # noqa: E402
-from homevisit.dictionary import SECTIONS  # noqa: E402
+from homevisit.data import store  # noqa: E402
+from homevisit.domain.dictionary import SECTIONS  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 FIRST_LOAD_TARGET = 250 * 1024

@@ -48,18 +48,19 @@ sys.path.insert(0, str(ROOT))
 
 from weasyprint import CSS, HTML  # noqa: E402
 
-from homevisit import printing, store  # noqa: E402
-from homevisit.answers import answer_sections  # noqa: E402
-from homevisit.records import (  # noqa: E402
+from homevisit.data import store  # noqa: E402
+from homevisit.domain.answers import answer_sections  # noqa: E402
+from homevisit.records.records import (  # noqa: E402
     TEMPLATE_DIR,
     fewer_collections,
     render_batch,
     render_record_html,
     render_signed_record,
 )
-from homevisit.signing import init_signing, load_signer, trusted_certificates, verify_pdf  # noqa: E402
-from homevisit.stackroom import disabled as without_stack_room  # noqa: E402
-from homevisit.stackroom import with_stack_room  # noqa: E402
+from homevisit.records.signing import init_signing, load_signer, trusted_certificates, verify_pdf  # noqa: E402
+from homevisit.records.stackroom import disabled as without_stack_room  # noqa: E402
+from homevisit.records.stackroom import with_stack_room  # noqa: E402
+from homevisit.services import printing  # noqa: E402
 
 TARGETS = {"render_sign_ms": 250.0, "ratio": 1.3, "batch_s": 10.0, "serve_ms": 10.0, "marks_ratio": 1.10,
            "http_ratio": 1.3}
@@ -105,7 +106,7 @@ def typical_record(fixture: Any, record_id: str = "11111111-2222-4333-8444-55555
 
 def marked_record(fixture: Any, marks: int) -> dict[str, Any]:
     """The full visit as written with ``marks`` injuries (0 to 5), each placed on the body map."""
-    from homevisit.dictionary import BODY_SITES
+    from homevisit.domain.dictionary import BODY_SITES
 
     sites = {site for site, _label in BODY_SITES}
     record = fixture.full_record("22222222-3333-4444-8555-666666666666")
@@ -151,7 +152,7 @@ def timed_by_turns(
 
 
 def plain_call(fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn`` as it ran before homevisit.stackroom: wherever the caller's depth puts the frame stack's chunk ends."""
+    """``fn`` as it ran before homevisit.records.stackroom: wherever the caller's depth puts the frame stack's chunk ends."""
     with without_stack_room():
         return fn(*args)
 
@@ -215,9 +216,9 @@ def http_sign(workdir: Path, signs: int, static_dir: Path) -> dict[str, Any]:
     from serving import Server, app_for, make_instance  # type: ignore[import-not-found]
 
     from helpers import drawn_signature_png, full_visit  # type: ignore[import-not-found]
-    from homevisit import records as records_mod
-    from homevisit import visit_records, visits
-    from homevisit.signing import init_signing as make_key
+    from homevisit.records import records as records_mod
+    from homevisit.records.signing import init_signing as make_key
+    from homevisit.services import visit_records, visits
 
     path = workdir / "http"
     instance = make_instance(path, children=4)
@@ -296,13 +297,13 @@ def http_sign(workdir: Path, signs: int, static_dir: Path) -> dict[str, Any]:
 
 
 def _rules() -> Any:
-    from homevisit.rulesets import current_rules
+    from homevisit.web.rulesets import current_rules
 
     return current_rules()
 
 
 def _child(db: Any, child_id: str, user: dict[str, Any]) -> Any:
-    from homevisit import children
+    from homevisit.services import children
 
     return children.get_child(db, child_id, user, log_view=False)
 
@@ -358,7 +359,7 @@ def main() -> None:
         t_wall, t_cpu, _ = timed(lambda: render_signed_record(typical, static_dir, signer), args.runs)
 
         # Render + sign and WeasyPrint alone, run by turns so that both meet the same state of the process,
-        # and both with the same room on the frame stack (homevisit.stackroom), so neither pays for the other's luck.
+        # and both with the same room on the frame stack (homevisit.records.stackroom), so neither pays for the other's luck.
         HTML(string=html).write_pdf(stylesheets=[stylesheet])
         (wall, cpu, signed), (alone_wall, alone_cpu, _plain) = timed_by_turns(
             lambda: render_signed_record(record, static_dir, signer),
@@ -392,7 +393,7 @@ def main() -> None:
                                                       lambda: plain_call(render_signed_record, typical, static_dir, signer))
         print(
             f"    page faults a render, from {len(with_room)} caller depths: {min(with_room)}-{max(with_room)} "
-            f"in a frame-stack chunk of its own (homevisit.stackroom), {min(without_room)}-{max(without_room)} without"
+            f"in a frame-stack chunk of its own (homevisit.records.stackroom), {min(without_room)}-{max(without_room)} without"
         )
 
         # The body map: no marks against 5 marks over all three diagrams, by turns.

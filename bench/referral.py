@@ -34,10 +34,12 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from helpers import full_visit, make_child, make_user  # noqa: E402
-from homevisit import children, records, referral_records, referrals, store, visits  # noqa: E402
-from homevisit.rulesets import current_rules  # noqa: E402
-from homevisit.signing import init_signing, trusted_certificates, verify_pdf  # noqa: E402
-from homevisit.visit_records import build_record, load_signer  # noqa: E402
+from homevisit.data import store  # noqa: E402
+from homevisit.records import records  # noqa: E402
+from homevisit.records.signing import init_signing, trusted_certificates, verify_pdf  # noqa: E402
+from homevisit.services import children, referral_records, referrals, visits  # noqa: E402
+from homevisit.services.visit_records import build_record, load_signer  # noqa: E402
+from homevisit.web.rulesets import current_rules  # noqa: E402
 
 TARGET_RATIO = 1.5
 

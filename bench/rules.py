@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/rules.py
 
 Times ``required_actions_for`` (facts building included) for a new visit of a child with 30 earlier visits,
-then ``homevisit.growth.weight_sds`` per weight if the growth module is present. Target: 5 ms per visit.
+then ``homevisit.domain.growth.weight_sds`` per weight if the growth module is present. Target: 5 ms per visit.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from homevisit.calendar import LONDON  # noqa: E402
-from homevisit.rules import load_rules, required_actions_for  # noqa: E402
+from homevisit.domain.calendar import LONDON  # noqa: E402
+from homevisit.domain.rules import load_rules, required_actions_for  # noqa: E402
 
 RUNS = 500
 TARGET_MS = 5.0
@@ -60,14 +60,14 @@ def history() -> dict[str, Any]:
 
 def growth_for(visit: dict[str, Any], past: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
     try:
-        from homevisit import growth
+        from homevisit.domain import growth
     except ImportError:
         return ({"sds": -3.1, "centile": 0.1, "bw_sds": -0.2, "centile_spaces_fallen_since_birth": 4.35,
                  "previous_weight_kg": past[-1]["weight_kg"], "previous_weight_clothing": "naked",
                  "previous_measured_on": past[-1]["visited_at"][:10]}, "synthetic growth facts")
     measurements = [{"visit_id": v["id"], "measured_on": v["visited_at"][:10], "weight_kg": v["weight_kg"],
                      "weight_clothing": v["weight_clothing"]} for v in [*past, visit] if v.get("weight_kg")]
-    return growth.weight_facts(CHILD, measurements, visit["id"]), "growth facts from homevisit.growth"
+    return growth.weight_facts(CHILD, measurements, visit["id"]), "growth facts from homevisit.domain.growth"
 
 
 def timed(fn: Any, runs: int) -> list[float]:
@@ -108,7 +108,7 @@ def main() -> int:
                                   timed(lambda _i, v=visit, g=growth: required_actions_for(v, CHILD, g, past, rules),
                                         RUNS)))
     try:
-        from homevisit.growth import weight_sds
+        from homevisit.domain.growth import weight_sds
     except ImportError:
         print("growth module not present")
     else:

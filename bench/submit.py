@@ -29,9 +29,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from app import create_app  # noqa: E402
 from helpers import PASSWORD, Browser, full_visit, make_child, make_user  # noqa: E402
-from homevisit import children, store, visits  # noqa: E402
-from homevisit.dictionary import SECTION_KEYS  # noqa: E402
-from homevisit.rulesets import current_rules  # noqa: E402
+from homevisit.data import store  # noqa: E402
+from homevisit.domain.dictionary import SECTION_KEYS  # noqa: E402
+from homevisit.services import children, visits
+from homevisit.web.rulesets import current_rules  # noqa: E402
 
 SUBMIT_TARGET_MS, PAGE_TARGET_MS = 10.0, 20.0
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")) + os.sep

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from forms.fields import build_form_class, to_form_value
-from homevisit.dictionary import Field, fields_in_section
+from homevisit.domain.dictionary import Field, fields_in_section
 
 
 class SectionForm(FlaskForm):

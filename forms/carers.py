@@ -5,6 +5,6 @@ from __future__ import annotations
 from wtforms import Form
 
 from forms.fields import build_form_class
-from homevisit.dictionary import CARER_FIELDS
+from homevisit.domain.dictionary import CARER_FIELDS
 
 CarerRowForm: type[Form] = build_form_class("CarerRowForm", CARER_FIELDS)

@@ -7,7 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 
 from forms.fields import build_form_class
-from homevisit.dictionary import CHILD_FIELDS
+from homevisit.domain.dictionary import CHILD_FIELDS
 
 ChildForm = build_form_class("ChildForm", CHILD_FIELDS, base=FlaskForm)
 

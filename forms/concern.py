@@ -7,7 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 
 from forms.fields import build_form_class
-from homevisit.concerns import CONCERN_FIELDS
+from homevisit.services.concerns import CONCERN_FIELDS
 
 ConcernForm = build_form_class("ConcernForm", CONCERN_FIELDS, base=FlaskForm)
 

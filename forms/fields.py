@@ -22,8 +22,8 @@ from wtforms import Form, RadioField, SelectField, SelectMultipleField, StringFi
 from wtforms.fields.choices import SelectChoice
 
 from forms.validators import DictionaryCheck
-from homevisit.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, Field
-from homevisit.validation import LONDON
+from homevisit.domain.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, Field
+from homevisit.domain.validation import LONDON
 
 NOT_OBSERVED = ("not_observed", "Not observed")
 YES_NO = [("yes", "Yes"), ("no", "No"), NOT_OBSERVED]

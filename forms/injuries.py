@@ -6,7 +6,7 @@ from wtforms import FieldList, Form, FormField
 
 from forms.base import section_form
 from forms.fields import build_form_class
-from homevisit.dictionary import INJURY_FIELDS
+from homevisit.domain.dictionary import INJURY_FIELDS
 
 InjuryRowForm: type[Form] = build_form_class("InjuryRowForm", INJURY_FIELDS)
 

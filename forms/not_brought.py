@@ -7,7 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 
 from forms.fields import build_form_class
-from homevisit.access import NOT_BROUGHT_FIELDS
+from homevisit.services.access import NOT_BROUGHT_FIELDS
 
 NotBroughtForm = build_form_class("NotBroughtForm", NOT_BROUGHT_FIELDS, base=FlaskForm)
 

@@ -1,5 +1,5 @@
 """The referral's pages: writing it (the multi-agency form), signing, sending, the hub's response, disputes, and
-the strategy discussion. The checks and messages are the domain's (homevisit.referrals), so the form and the API
+the strategy discussion. The checks and messages are the domain's (homevisit.services.referrals), so the form and the API
 say the same thing about the same mistake; the fields keep exactly what was typed."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextArea, Go
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from forms.fields import GovCheckboxesField, GovRadioField, choices_of
-from homevisit import referrals
+from homevisit.services import referrals
 
 
 class ReferralForm(FlaskForm):

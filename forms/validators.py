@@ -6,8 +6,8 @@ from typing import Any
 
 from wtforms.validators import StopValidation
 
-from homevisit.dictionary import Field
-from homevisit.validation import parse_value
+from homevisit.domain.dictionary import Field
+from homevisit.domain.validation import parse_value
 
 
 class DictionaryCheck:

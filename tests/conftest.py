@@ -9,7 +9,8 @@ import pytest
 
 from app import create_app
 from helpers import PASSWORD, Browser, LocalTimestampAuthority, make_user  # noqa: F401 - fixtures below use them
-from homevisit import auth, store
+from homevisit.data import store
+from homevisit.web import auth
 
 
 def pytest_addoption(parser: Any) -> None:
@@ -56,7 +57,7 @@ def app(tmp_path: Any) -> Any:
 @pytest.fixture(scope="session")
 def signing_keys(tmp_path_factory: Any) -> Any:
     """A demo signing key and certificate, made once for the whole run (as `flask init-signing` does)."""
-    from homevisit import signing
+    from homevisit.records import signing
 
     directory = tmp_path_factory.mktemp("signing")
     signing.init_signing(directory, "Test Safeguarding Partnership", overwrite=True)

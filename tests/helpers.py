@@ -10,7 +10,8 @@ from typing import Any
 from bs4 import BeautifulSoup
 from werkzeug.datastructures import MultiDict
 
-from homevisit import auth, children
+from homevisit.services import children
+from homevisit.web import auth
 
 PASSWORD = "correct horse battery staple"
 

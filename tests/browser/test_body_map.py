@@ -17,7 +17,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from helpers import PHONE, TABLET, make_child, sign_in_browser
-from homevisit import store
+from homevisit.data import store
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from helpers import TABLET, full_visit, make_child, sign_in_browser
-from homevisit import auth, store
+from homevisit.data import store
+from homevisit.web import auth
 
 
 @pytest.mark.browser

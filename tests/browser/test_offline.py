@@ -26,8 +26,10 @@ from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from helpers import PHONE, TABLET, fill_sign_in, full_visit, make_child, make_user, sign_in_browser
-from homevisit import auth, signatures, store
-from homevisit.signing import init_signing
+from homevisit.data import store
+from homevisit.records import signatures
+from homevisit.records.signing import init_signing
+from homevisit.web import auth
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from helpers import TABLET, full_visit, make_child, sign_in_browser, submit_and_sign
-from homevisit import auth, store
+from homevisit.data import store
+from homevisit.web import auth
 
 
 def signed_visit(client, token, child, visited_at):

@@ -21,8 +21,8 @@ from playwright.sync_api import Page, expect
 from test_visit_journey import choose, heading, press, tick
 
 from helpers import TABLET, fill_sign_in, full_visit, make_child
-from homevisit import store
-from homevisit.calendar import LONDON, add_working_days
+from homevisit.data import store
+from homevisit.domain.calendar import LONDON, add_working_days
 
 pytestmark = pytest.mark.browser
 

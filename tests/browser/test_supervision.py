@@ -9,7 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from helpers import TABLET, fill_sign_in, full_visit, make_child
-from homevisit import actions, auth, store
+from homevisit.data import store
+from homevisit.services import actions
+from homevisit.web import auth
 
 
 @pytest.mark.browser

@@ -18,7 +18,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from helpers import PHONE, TABLET, fill_sign_in, make_child
-from homevisit import auth, store
+from homevisit.data import store
+from homevisit.web import auth
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from helpers import full_visit, make_child
-from homevisit import store
+from homevisit.data import store
 
 
 @pytest.fixture

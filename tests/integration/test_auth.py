@@ -6,7 +6,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from helpers import PASSWORD, Browser, assert_page_well_formed, make_user
-from homevisit import auth, store
+from homevisit.data import store
+from homevisit.web import auth
 
 
 def test_sign_in_page_is_reached_from_the_start(browser):

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 from helpers import Browser
-from homevisit import audit, signing, store, visit_records
+from homevisit.data import store
+from homevisit.records import signing
+from homevisit.services import audit, visit_records
 
 
 def test_seed_demo_makes_a_team_people_can_sign_in_to_and_runs_once(app, db):

@@ -14,10 +14,19 @@ import openpyxl
 import pytest
 
 from helpers import assert_page_well_formed, full_visit, make_child
-from homevisit import actions as actions_mod
-from homevisit import concerns, exports, store, visits
-from homevisit.dictionary import BODY_SITES, BOOL, CARER_FIELDS, INJURY_FIELDS, MULTI, VISIT_FIELDS, dictionary_rows
-from homevisit.rules import load_rules
+from homevisit.data import store
+from homevisit.domain.dictionary import (
+    BODY_SITES,
+    BOOL,
+    CARER_FIELDS,
+    INJURY_FIELDS,
+    MULTI,
+    VISIT_FIELDS,
+    dictionary_rows,
+)
+from homevisit.domain.rules import load_rules
+from homevisit.services import actions as actions_mod
+from homevisit.services import concerns, exports, visits
 
 TODAY = date.today()
 D = TODAY - timedelta(days=20)  # the boundary day of the date filter tests

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from helpers import assert_page_well_formed, csrf_from, full_visit, make_child, parse
-from homevisit import store
+from homevisit.data import store
 
 SECTION_ANSWERS = {
     "seen": [("visitor_role", "health_visitor"), ("child_seen", "awake"), ("seen_alone", "no"),

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 
 from helpers import assert_page_well_formed, csrf_from, full_visit, make_child, parse
-from homevisit import store
+from homevisit.data import store
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from helpers import assert_page_well_formed, full_visit, make_child
-from homevisit import offline, store
-from homevisit.dictionary import VISIT_FIELDS
+from homevisit.data import store
+from homevisit.domain.dictionary import VISIT_FIELDS
+from homevisit.services import offline
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import Browser, full_visit, make_child, submit_and_sign
-from homevisit import store
+from homevisit.data import store
 
 
 @pytest.mark.parametrize(("sent", "words"), [

@@ -20,8 +20,8 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 from weasyprint import HTML
 
-from homevisit import records
-from homevisit.records import RecordHTML, StrictURLFetcher, html_to_pdf
+from homevisit.records import records
+from homevisit.records.records import RecordHTML, StrictURLFetcher, html_to_pdf
 
 DRAWING = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 100" width="400" height="200">'

@@ -28,10 +28,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from weasyprint import CSS, HTML
 
-from homevisit import growth, signing
-from homevisit.answers import answer_sections
-from homevisit.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, VISIT_FIELDS
-from homevisit.records import (
+from homevisit.domain import growth
+from homevisit.domain.answers import answer_sections
+from homevisit.domain.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, VISIT_FIELDS
+from homevisit.records import signing
+from homevisit.records.records import (
     RecordError,
     RecordHTML,
     StrictURLFetcher,
@@ -43,8 +44,8 @@ from homevisit.records import (
     render_record_pdf,
     render_signed_record,
 )
-from homevisit.signatures import clean_signature_png
-from homevisit.signing import (
+from homevisit.records.signatures import clean_signature_png
+from homevisit.records.signing import (
     HTTPTimestampAuthority,
     SigningError,
     init_signing,
@@ -552,7 +553,7 @@ def test_the_records_own_user_agent_stylesheet_is_the_one_weasyprint_uses(
     # WeasyPrint stopped consulting the hook, the record would silently fall back to the slower built-in one.
     html = "<html><head><title>t</title></head><body><h2>Shown heading</h2><p>Hidden paragraph</p></body></html>"
     monkeypatch.setattr(
-        "homevisit.records._ua_stylesheet",
+        "homevisit.records.records._ua_stylesheet",
         lambda: CSS(string="html, body, h2 { display: block } head, p { display: none }"),
     )
     text = pdf_text(html_to_pdf(html, static_dir), tmp_path)
@@ -1202,7 +1203,7 @@ def test_pages_render_as_a4_images(signed_pdf: bytes) -> None:
 
 # ----------------------------------------------------------------------------------------- frame stack
 def test_a_record_renders_without_faulting_in_memory_from_any_caller_depth(static_dir: Path, signer: Any) -> None:
-    """CPython maps a fresh frame-stack chunk each time recursion crosses a chunk's end (see homevisit.stackroom);
+    """CPython maps a fresh frame-stack chunk each time recursion crosses a chunk's end (see homevisit.records.stackroom);
     from an unlucky caller depth a record used to cost 14,000 page faults and half as much time again."""
 
     def at_depth(depth: int, fn: Any) -> Any:

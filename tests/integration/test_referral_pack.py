@@ -14,8 +14,10 @@ import pypdf
 import pytest
 
 from helpers import assert_page_well_formed, full_visit, make_child, parse
-from homevisit import records, referrals, signing, store
-from homevisit.calendar import LONDON
+from homevisit.data import store
+from homevisit.domain.calendar import LONDON
+from homevisit.records import records, signing
+from homevisit.services import referrals
 
 
 @pytest.fixture
@@ -190,8 +192,8 @@ def test_a_pack_escapes_what_was_typed_and_says_when_there_is_nothing_to_show(si
     referral = referrals.create(db, child, users["practitioner"],
                                 {"agency": "mash", "reason": "<script>alert(1)</script> worried"},
                                 config=signing_app.config, rule_ids=set())
-    from homevisit import referral_records
-    from homevisit.rulesets import current_rules
+    from homevisit.services import referral_records
+    from homevisit.web.rulesets import current_rules
 
     with signing_app.app_context():
         pack = referral_records.build_pack(db, referrals.get_referral(db, referral["id"], users["practitioner"]),

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from helpers import assert_page_well_formed, full_visit, make_child, parse
-from homevisit import referrals, store
-from homevisit.calendar import LONDON, add_working_days
+from homevisit.data import store
+from homevisit.domain.calendar import LONDON, add_working_days
+from homevisit.services import referrals
 
 
 def put(client: Any, headers: dict[str, str], referral_id: str, body: dict[str, Any]) -> Any:

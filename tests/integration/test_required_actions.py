@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from helpers import full_visit, make_child, make_user, parse
-from homevisit import children, store
+from homevisit.data import store
+from homevisit.services import children
 
 
 def put(app, headers, body):
@@ -33,7 +34,7 @@ def test_a_child_like_child_au_gets_actions_that_escalate_visit_by_visit(app, db
     sw2 = make_user(db, "sw2@a.example", visitor_role="social_worker")
     sw3 = make_user(db, "sw3@a.example", visitor_role="social_worker")
     hv, sw1 = token_for("practitioner"), token_for("practitioner2")
-    from homevisit import auth
+    from homevisit.web import auth
 
     t_sw2 = {"Authorization": f"Bearer {auth.create_token(db, sw2['id'])}"}
     t_sw3 = {"Authorization": f"Bearer {auth.create_token(db, sw3['id'])}"}
@@ -254,9 +255,10 @@ def test_every_action_shows_its_source(app, db, users, signed_in, token_for):
 def test_the_history_the_rules_read_holds_every_answer_the_history_facts_use(app, db, users, token_for, monkeypatch):
     """history_for loads only facts.HISTORY_VISIT_FIELDS of earlier visits. The facts for a new visit must
     be exactly those computed from the earlier visits' full rows, so no fact reads an answer left behind."""
-    from homevisit import facts, visits
-    from homevisit.dictionary import VISIT_FIELDS
-    from homevisit.rulesets import current_rules
+    from homevisit.domain import facts
+    from homevisit.domain.dictionary import VISIT_FIELDS
+    from homevisit.services import visits
+    from homevisit.web.rulesets import current_rules
 
     today = date.today()
     dob = today - timedelta(days=400)
@@ -301,8 +303,9 @@ def test_a_submit_has_the_database_sum_the_history_and_the_facts_are_those_of_th
     backdated visit left out."""
     import random
 
-    from homevisit import facts, visits
-    from homevisit.rulesets import current_rules
+    from homevisit.domain import facts
+    from homevisit.services import visits
+    from homevisit.web.rulesets import current_rules
 
     rng = random.Random(visit_days_ago)
     today = date.today()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from sqlite_utils.migrations import Migrations
 
-from homevisit import store
-from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, VISIT_FIELDS, Field
+from homevisit.data import store
+from homevisit.domain.dictionary import CARER_FIELDS, INJURY_FIELDS, VISIT_FIELDS, Field
 
 # Columns that are the service's own bookkeeping, not observations in the data dictionary.
 VISIT_BOOKKEEPING = {
@@ -67,7 +67,7 @@ def test_adding_a_field_migrates_an_existing_and_a_fresh_database(tmp_path, monk
     # The change: a new food question in the dictionary and its migration, as docs/adding-a-field.md says.
     new_field = Field(name="baby_formula_made_correctly", section="food", question="Is formula made up correctly?",
                       kind="bool", noun="whether formula is made up correctly")
-    for where in ("homevisit.dictionary.VISIT_FIELDS", "homevisit.store.VISIT_FIELDS"):
+    for where in ("homevisit.domain.dictionary.VISIT_FIELDS", "homevisit.data.store.VISIT_FIELDS"):
         monkeypatch.setattr(where, (*VISIT_FIELDS, new_field))
     scratch = _scratch_migrations("0099_add_baby_formula_made_correctly",
                                   "ALTER TABLE visits ADD COLUMN baby_formula_made_correctly INTEGER")

@@ -17,7 +17,9 @@ import pypdf
 import pytest
 
 from helpers import csrf_from, drawn_signature_png, full_visit, make_child, parse, submit_and_sign
-from homevisit import signing, store, visit_records
+from homevisit.data import store
+from homevisit.records import signing
+from homevisit.services import visit_records
 
 
 @pytest.fixture
@@ -404,7 +406,7 @@ def test_a_printed_bundle_opens_with_an_index_of_its_records_and_their_fingerpri
 def test_a_print_batch_that_lost_its_worker_is_reported_as_failed_not_left_running(app, db, users, signed_in):
     from datetime import UTC, datetime, timedelta
 
-    from homevisit import printing
+    from homevisit.services import printing
 
     supervisor = users["supervisor"]
     now = datetime.now(UTC)
@@ -427,7 +429,7 @@ def test_a_print_batch_that_lost_its_worker_is_reported_as_failed_not_left_runni
 
 
 def test_the_zip_index_makes_names_that_look_like_formulas_inert():
-    from homevisit.printing import _index_csv
+    from homevisit.services.printing import _index_csv
 
     row = {"visit_id": "v1", "given_name": "=HYPERLINK(\"http://x\")", "family_name": "Test", "visited_at": "2026-11-26",
            "visitor_name": "+Priya", "record_kind": "signed", "sha256": "ab" * 32}

@@ -9,7 +9,7 @@ import pytest
 def quick_password_hashing(monkeypatch):
     from argon2 import PasswordHasher, Type
 
-    from homevisit import auth
+    from homevisit.web import auth
 
     quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
     monkeypatch.setattr(auth, "_hasher", quick)

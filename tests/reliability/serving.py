@@ -63,7 +63,8 @@ def app_for(path: Path) -> Any:
 
 def make_instance(path: Path, *, roles: tuple[str, ...] = ("practitioner",), children: int = 10,
                   tokens: bool = True) -> Instance:
-    from homevisit import auth, store
+    from homevisit.data import store
+    from homevisit.web import auth
 
     path.mkdir(parents=True, exist_ok=True)
     app = app_for(path)  # writes the instance's secret_key once, before any worker races to

@@ -16,12 +16,13 @@ from pathlib import Path
 from serving import ROOT, Server, app_for, make_instance
 
 from helpers import PASSWORD, Browser, full_visit, make_child
-from homevisit import audit, children, maintenance, store, visits
+from homevisit.data import store
+from homevisit.services import audit, children, maintenance, visits
 
 
 def _writer(database: str, user: dict, child_ids: list[str], stop: threading.Event, committed: list[str],
             errors: list[BaseException]) -> None:
-    from homevisit import rules
+    from homevisit.domain import rules
 
     db = store.connect(database)
     ruleset = rules.load_rules()
@@ -48,7 +49,7 @@ def _modes(folder: Path) -> set[str]:
 
 
 def test_a_backup_taken_under_load_restores_to_a_working_instance_with_the_same_counts(app, db, users, tmp_path):
-    from homevisit import signing
+    from homevisit.records import signing
 
     user = users["practitioner"]
     kids = [make_child(db, user, given_name=f"Kid{i}")["id"] for i in range(8)]
@@ -175,7 +176,7 @@ def test_audit_chain_of_a_backup_matches_the_source_at_that_moment(app, db, user
 def test_a_backup_from_an_older_version_is_brought_up_to_date_when_restored(tmp_path):
     """A backup made before the latest migrations (here: before print batches existed) restores with its
     data intact and every later migration (print batches, referrals, ...) applied, so the service can start on it straight away."""
-    from homevisit import audit
+    from homevisit.services import audit
 
     older = tmp_path / "older.db"
     db = store.connect(older)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from helpers import Browser, csrf_from, full_visit, make_child, make_user, parse
-from homevisit import store
+from homevisit.data import store
 
 TYPED = ("Mother said the baby had been unsettled for three nights. The flat was cold: 14°C in the bedroom. "
          "<script>alert('kept')</script> & “quotes” — every character must come back exactly. ") * 20
@@ -149,7 +149,7 @@ def test_a_form_submitted_to_a_full_disk_says_not_saved_and_keeps_every_characte
 
 
 def test_an_api_submit_to_a_full_disk_gets_507_and_nothing_is_stored(full_app, disk):
-    from homevisit import auth
+    from homevisit.web import auth
 
     app, user, child = full_app
     db = store.connect(app.config["DATABASE"])
@@ -176,7 +176,7 @@ def test_other_database_errors_are_not_dressed_up_as_not_saved(app, monkeypatch)
     """Only a full disk (507) and a lock that outlasted the busy timeout (503) get the "not saved" page."""
     import sqlite3
 
-    from homevisit.views import auth as auth_views
+    from homevisit.web.views import auth as auth_views
 
     def broken(*_a: Any, **_k: Any) -> None:
         raise sqlite3.OperationalError("no such table: nowhere")
@@ -189,7 +189,7 @@ def test_other_database_errors_are_not_dressed_up_as_not_saved(app, monkeypatch)
 def test_a_database_lock_that_outlasts_the_busy_timeout_gets_503_and_a_retry_after(app, monkeypatch):
     import sqlite3
 
-    from homevisit.views import auth as auth_views
+    from homevisit.web.views import auth as auth_views
 
     def locked(*_a: Any, **_k: Any) -> None:
         raise sqlite3.OperationalError("database is locked")

@@ -8,7 +8,7 @@ import multiprocessing
 import stat
 from pathlib import Path
 
-from homevisit.web import instance_secret_key
+from homevisit.web.wiring import instance_secret_key
 
 
 def _boot(instance: str, barrier, results) -> None:  # type: ignore[no-untyped-def]

@@ -35,7 +35,8 @@ def _check_after_crash(database: Path, acked: set[str]) -> dict[str, int]:
 
 
 def crash_repeatedly(tmp_path: Path, rounds: int) -> dict[str, int]:
-    from homevisit import audit, store
+    from homevisit.data import store
+    from homevisit.services import audit
 
     instance = make_instance(tmp_path / "instance", children=20)
     token = instance.tokens["practitioner"]

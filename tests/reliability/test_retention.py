@@ -10,7 +10,8 @@ from datetime import date
 import pytest
 
 from helpers import full_visit, make_child, parse
-from homevisit import audit, maintenance, store
+from homevisit.data import store
+from homevisit.services import audit, maintenance
 
 
 @pytest.fixture
@@ -157,7 +158,7 @@ def test_retention_date(day, last, years, expected):
 def test_retention_prunes_old_sessions_and_sign_in_attempts_and_keeps_recent_ones(app, db, users):
     from datetime import timedelta
 
-    from homevisit import auth
+    from homevisit.web import auth
 
     runner = app.test_cli_runner()
     today = date.today()

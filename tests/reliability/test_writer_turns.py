@@ -1,4 +1,4 @@
-"""Writers take turns through a file lock beside the database (homevisit/store.py), so a writer waiting for a
+"""Writers take turns through a file lock beside the database (homevisit/data/store.py), so a writer waiting for a
 busy database starts within a millisecond or two of the lock coming free instead of sleeping through SQLite's
 growing back-off; the wait is still bounded, a failed transaction frees the lock, and so does a killed process.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from homevisit import store
+from homevisit.data import store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,7 +119,7 @@ def test_a_writer_killed_while_holding_its_turn_does_not_block_the_others(databa
     script = (
         "import sys, time\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "from homevisit import store\n"
+        "from homevisit.data import store\n"
         f"db = store.connect({str(database)!r})\n"
         "with store.write(db):\n"
         "    store.execute(db, \"INSERT INTO notes (body) VALUES ('killed')\")\n"

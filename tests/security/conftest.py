@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
 def quick_password_hashing(monkeypatch):
     from argon2 import PasswordHasher, Type
 
-    from homevisit import auth
+    from homevisit.web import auth
 
     quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
     monkeypatch.setattr(auth, "_hasher", quick)

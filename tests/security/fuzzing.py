@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from homevisit.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, Field
+from homevisit.domain.dictionary import BOOL, CHOICE, DATE, DATETIME, DECIMAL, INT, MULTI, TEXT, Field
 
 QUICK = int(os.environ.get("HOMEVISIT_FUZZ_EXAMPLES", "40"))
 FULL = 150
@@ -157,7 +157,7 @@ def open_action(db: Any, child: dict[str, Any], user: dict[str, Any]) -> str:
     """An open required action on the child, inserted directly (the fuzzers close one per example)."""
     import uuid
 
-    from homevisit import store
+    from homevisit.data import store
 
     action_id = str(uuid.uuid4())
     with store.write(db):

@@ -29,7 +29,9 @@ from typing import Any
 import pytest
 
 from helpers import Browser, csrf_from, full_visit, make_child
-from homevisit import auth, breakglass, store, visits
+from homevisit.data import store
+from homevisit.services import breakglass, visits
+from homevisit.web import auth
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT = ROOT / "test-artifacts" / "access-matrix.md"
@@ -159,8 +161,8 @@ def _signature_png() -> str:
 @pytest.fixture
 def world(signing_app, db, users):
     """Team A's child, a signed visit with actions, three drafts, a token; team B's grant on the child."""
-    from homevisit import visit_records
-    from homevisit.rulesets import current_rules
+    from homevisit.services import visit_records
+    from homevisit.web.rulesets import current_rules
 
     app = signing_app
     _APP[:] = [app]
@@ -185,7 +187,7 @@ def world(signing_app, db, users):
 
 
 def make_lookup(db: Any, user: dict[str, Any]) -> Any:
-    from homevisit import children
+    from homevisit.services import children
 
     return lambda cid: children.get_child(db, cid, user, log_view=False)
 
@@ -310,7 +312,7 @@ def write_artifact(rows: list[tuple[str, str, str, list[str]]]) -> None:
 
 def test_the_matrix_would_catch_a_route_that_forgets_team_scoping(app, db, users, world):
     """The generator is not vacuous: a route that loads a child without its team gives 200 to team B."""
-    from homevisit.auth import access
+    from homevisit.web.auth import access
 
     @access()
     def leaky(child_id: str) -> str:

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from helpers import make_child, parse
-from homevisit import audit, store
+from homevisit.data import store
+from homevisit.services import audit
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from helpers import csrf_from, full_visit, make_child, parse
-from homevisit import store
+from homevisit.data import store
 
 REASON = "Child brought to the out-of-hours duty desk by police; checking for existing concerns before placement"
 
@@ -159,7 +159,7 @@ def test_admins_cannot_break_the_glass_and_own_team_children_need_no_glass(signe
 
 
 def test_drafts_stay_private_under_break_glass(signed_in, child, db, users):
-    from homevisit import visits
+    from homevisit.services import visits
 
     draft = visits.start_draft(db, child, users["practitioner"])
     b = signed_in("other")

@@ -10,7 +10,7 @@ from datetime import date
 from fuzzing import open_action
 
 from helpers import csrf_from, make_child
-from homevisit import store
+from homevisit.data import store
 
 EXTRA = {"team_id": "999", "created_at": "1999-01-01", "created_by": "999", "signed_by": "999", "status": "signed",
          "visitor_id": "999", "recorded_by": "999", "legal_hold": "1", "lead_user_id": "999", "id": "forged-id",

@@ -28,9 +28,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import full_visit, make_child
-from homevisit import store
-from homevisit.dictionary import CARER_FIELDS, CHILD_FIELDS, DATETIME, INJURY_FIELDS, VISIT_FIELDS
-from homevisit.validation import parse_value, validate_child
+from homevisit.data import store
+from homevisit.domain.dictionary import CARER_FIELDS, CHILD_FIELDS, DATETIME, INJURY_FIELDS, VISIT_FIELDS
+from homevisit.domain.validation import parse_value, validate_child
 
 VISIT_NAMES = {f.name for f in VISIT_FIELDS}
 

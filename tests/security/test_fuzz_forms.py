@@ -37,9 +37,8 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from helpers import csrf_from, make_child
-from homevisit import store, visits
-from homevisit.concerns import CONCERN_FIELDS
-from homevisit.dictionary import (
+from homevisit.data import store
+from homevisit.domain.dictionary import (
     CARER_FIELDS,
     CHILD_FIELDS,
     DATETIME,
@@ -49,7 +48,9 @@ from homevisit.dictionary import (
     TEXT,
     fields_in_section,
 )
-from homevisit.validation import parse_value, validate_child
+from homevisit.domain.validation import parse_value, validate_child
+from homevisit.services import visits
+from homevisit.services.concerns import CONCERN_FIELDS
 
 
 def parse(html: str) -> Any:

@@ -22,9 +22,10 @@ import pytest
 from bs4 import BeautifulSoup
 
 from helpers import csrf_from, drawn_signature_png, full_visit
-from homevisit import breakglass, store
-from homevisit.concerns import CONCERN_FIELDS
-from homevisit.dictionary import CARER_FIELDS, INJURY_FIELDS, TEXT, VISIT_FIELDS
+from homevisit.data import store
+from homevisit.domain.dictionary import CARER_FIELDS, INJURY_FIELDS, TEXT, VISIT_FIELDS
+from homevisit.services import breakglass
+from homevisit.services.concerns import CONCERN_FIELDS
 
 # Script, attribute break-out, Jinja/Twig and ${} template syntax. 78 characters: fits every text field.
 PAYLOAD = '<script>alert("x1")</script>"><img src=x onerror=alert(3)>{{7*7}}x2${7*7}x5\'{%'
@@ -250,7 +251,8 @@ def test_payloads_are_text_in_the_signed_pdf_record(world, token_for):
     assert 'alert("x1")' in flat.replace(" ", "") or 'alert("x1")' in flat  # printed, not run or dropped
     assert "{{7*7}}x2" in flat.replace(" ", "")
     # and the HTML the PDF was made from escaped it
-    from homevisit import records, visit_records, visits
+    from homevisit.records import records
+    from homevisit.services import visit_records, visits
 
     db = store.connect(app.config["DATABASE"])
     try:

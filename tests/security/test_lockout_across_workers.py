@@ -17,7 +17,7 @@ import requests
 from serving import Server, make_instance
 
 from helpers import PASSWORD
-from homevisit import store
+from homevisit.data import store
 
 FAILED = "Enter a correct email address and password"
 

@@ -11,7 +11,8 @@ import time
 import pytest
 
 from helpers import Browser
-from homevisit import auth, store
+from homevisit.data import store
+from homevisit.web import auth
 
 EMOJI_64 = "🐻‍❄️ polar bears drift on the floe; 🧊🌊 sixty-four characters all"
 

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from homevisit import openapi
+from homevisit.web import openapi
 
-# Routes Flask adds itself; everything else must carry homevisit.auth.access.
+# Routes Flask adds itself; everything else must carry homevisit.web.auth.access.
 ALLOWED_WITHOUT_DECORATOR = {"static"}
 
 
@@ -108,7 +108,7 @@ def test_openapi_document_matches_the_routes(app):
 
 
 def test_openapi_documents_every_visit_field_with_its_allowed_values():
-    from homevisit.dictionary import VISIT_FIELDS
+    from homevisit.domain.dictionary import VISIT_FIELDS
 
     props = openapi.document()["components"]["schemas"]["Visit"]["properties"]
     for f in VISIT_FIELDS:

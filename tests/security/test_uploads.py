@@ -18,7 +18,8 @@ import pytest
 from PIL import Image
 
 from helpers import drawn_signature_png, full_visit, make_child, parse
-from homevisit import signatures, store
+from homevisit.data import store
+from homevisit.records import signatures
 
 
 def _png_header_only(width: int, height: int) -> bytes:

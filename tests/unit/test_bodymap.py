@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from homevisit import bodymap
-from homevisit.dictionary import BODY_SITES, MAP_VIEWS
+from homevisit.domain import bodymap
+from homevisit.domain.dictionary import BODY_SITES, MAP_VIEWS
 
 SVG = "{http://www.w3.org/2000/svg}"
 

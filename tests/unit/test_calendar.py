@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from homevisit.calendar import (
+from homevisit.domain.calendar import (
     LONDON,
     add_working_days,
     due_at,

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from homevisit.dictionary import BOOL, MULTI, VISIT_FIELDS
-from homevisit.facts import DERIVED_FACTS, FACT_TYPES, coerce, facts_for
-from homevisit.rules import load_rules
+from homevisit.domain.dictionary import BOOL, MULTI, VISIT_FIELDS
+from homevisit.domain.facts import DERIVED_FACTS, FACT_TYPES, coerce, facts_for
+from homevisit.domain.rules import load_rules
 
 VISITED_AT = "2026-11-26T14:30:00+00:00"
 

@@ -7,8 +7,8 @@ from werkzeug.datastructures import MultiDict
 
 from forms.child import ChildForm
 from forms.visit import SECTION_FORMS
-from homevisit.dictionary import VISIT_FIELDS
-from homevisit.validation import nhs_number_is_valid, parse_value
+from homevisit.domain.dictionary import VISIT_FIELDS
+from homevisit.domain.validation import nhs_number_is_valid, parse_value
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_nhs_number_modulus_11(number, valid):
 
 
 def test_the_api_and_the_forms_share_one_parser():
-    from homevisit.dictionary import FIELDS_BY_NAME
+    from homevisit.domain.dictionary import FIELDS_BY_NAME
 
     f = FIELDS_BY_NAME["room_temp_c"]
     assert parse_value(f, "50") == parse_value(f, 50) == (None, "The room temperature must be between 5°C and 35°C")

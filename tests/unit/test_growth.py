@@ -1,4 +1,4 @@
-"""UK-WHO weight SDS, centile words and the NICE NG75 warning signs (homevisit.growth).
+"""UK-WHO weight SDS, centile words and the NICE NG75 warning signs (homevisit.domain.growth).
 
 The SDS are checked against figures computed independently of rcpchgrowth by the RCPCH (Tim Cole, in R),
 copied from rcpchgrowth's sds_age_validation_2021.json weight rows so this file stands alone.
@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from homevisit import growth
+from homevisit.domain import growth
 
 # (birth date, weighed on, gestation weeks, gestation days, sex, kg, chronological SDS, corrected SDS,
 #  the age the SDS must be read at). Term babies (37 weeks or more) read chronological; preterm babies read
@@ -570,7 +570,7 @@ def test_completed_months_count_as_relativedelta_does_across_month_ends_and_leap
 
     from dateutil.relativedelta import relativedelta
 
-    from homevisit.growth import completed_months
+    from homevisit.domain.growth import completed_months
 
     first = date(2023, 1, 1)
     for start in (first + timedelta(days=i) for i in range(0, 800)):

@@ -1,4 +1,4 @@
-"""The server-side weight chart (homevisit.growth.weight_chart_svg), read back as XML and checked by geometry."""
+"""The server-side weight chart (homevisit.domain.growth.weight_chart_svg), read back as XML and checked by geometry."""
 
 import logging
 import re
@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from rcpchgrowth import measurement_from_sds
 
-from homevisit import growth
+from homevisit.domain import growth
 
 SVG = "{http://www.w3.org/2000/svg}"
 

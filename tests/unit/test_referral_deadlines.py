@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from homevisit import referrals
-from homevisit.calendar import LONDON
+from homevisit.domain.calendar import LONDON
+from homevisit.services import referrals
 
 DEFAULT: dict = {}
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from homevisit.dictionary import BODY_SITES, BODY_SITES_TEN4
-from homevisit.rules import (
+from homevisit.domain.dictionary import BODY_SITES, BODY_SITES_TEN4
+from homevisit.domain.rules import (
     DEFAULT_RULES_PATH,
     RulesFileError,
     check_rules_file,
@@ -712,8 +712,8 @@ def test_a_local_protocol_with_a_mistake_is_refused_with_its_line(tmp_path: Path
 
 def test_docs_rules_md_is_the_rules_file_in_words() -> None:
     """docs/rules.md is generated from the default rules: regenerate it with
-    `python -c "from homevisit.rules import rules_markdown; open('docs/rules.md', 'w').write(rules_markdown())"`."""
-    from homevisit.rules import rules_markdown
+    `python -c "from homevisit.domain.rules import rules_markdown; open('docs/rules.md', 'w').write(rules_markdown())"`."""
+    from homevisit.domain.rules import rules_markdown
 
     path = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
     assert path.read_text(encoding="utf-8") == rules_markdown(), "docs/rules.md is out of date: regenerate it"

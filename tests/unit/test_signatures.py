@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, PngImagePlugin
 
-from homevisit import signatures
-from homevisit.signatures import (
+from homevisit.records import signatures
+from homevisit.records.signatures import (
     DIMENSIONS_MESSAGE,
     DRAW_MESSAGE,
     MAX_SIGNATURE_BYTES,

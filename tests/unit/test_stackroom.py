@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from homevisit.stackroom import disabled, with_stack_room
+from homevisit.records.stackroom import disabled, with_stack_room
 
 
 def at_depth(depth: int, fn: Callable[[], Any]) -> Any:

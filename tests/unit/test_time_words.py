@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from homevisit.answers import display_value
-from homevisit.dictionary import FIELDS_BY_NAME
-from homevisit.presentation import date_words, datetime_words
+from homevisit.domain.answers import display_value
+from homevisit.domain.dictionary import FIELDS_BY_NAME
+from homevisit.domain.presentation import date_words, datetime_words
 
 
 @pytest.mark.parametrize(("stored", "words"), [

@@ -1,0 +1,1 @@
+"""Records: the signed PDF visit record, rendered (WeasyPrint), signed and verified (pyHanko)."""

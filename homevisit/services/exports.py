@@ -1,0 +1,721 @@
+"""Visit history leaving the service: CSV, XLSX, JSON and NDJSON exports, streamed and audited.
+
+Teams export their visits for audits, performance returns and case reviews, and one child's records for a
+subject access request. The column names are the data dictionary's. Every export reads one team only (the
+visit's team and the child's team must both be the caller's), from a connection of its own inside one read
+transaction (a consistent snapshot), a chunk of rows at a time, and writes one audit entry once the download
+has ended: who, what, which format, the filter and how many rows of each kind left the service.
+
+Spreadsheets run formulas: a text cell that begins with ``= + - @``, a tab or a carriage return gets a leading
+``'`` in CSV (OWASP's advice) and is a string cell, never a formula, in XLSX. An observation that was not made
+is empty in CSV and XLSX and ``null`` in JSON; "no" is false.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import queue
+import re
+import threading
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from homevisit.data import store
+from homevisit.domain.calendar import utc_now_text
+from homevisit.domain.dictionary import (
+    BODY_SITES,
+    BOOL,
+    CARER_FIELDS,
+    DECIMAL,
+    INJURY_FIELDS,
+    INT,
+    MULTI,
+    REFERRAL_FIELDS,
+    REFERRAL_RESPONSE_FIELDS,
+    STRATEGY_FIELDS,
+    TEXT,
+    VISIT_FIELDS,
+    Field,
+    dictionary_rows,
+)
+from homevisit.services import audit, xlsx
+from homevisit.services.chronology import chronology_for
+
+CHUNK_ROWS = 2000  # rows fetched and written at a time: memory stays flat however many visits
+JSON_CHUNK_ROWS = 500  # visits a batch when nesting their marks, people present and actions
+REDACTED = "[redacted]"
+FORMULA_STARTS = "=+-@\t\r"
+ACTION_STATUSES = ("open", "done", "not_done")
+FORMATS = ("csv", "zip", "json", "ndjson", "xlsx")
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8; header=present", "zip": "application/zip",
+               "json": "application/json", "ndjson": "application/x-ndjson", "pdf": "application/pdf",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+STR, NUM, DERIVED, YESNO, LIST = "text", "number", "derived", "bool", "multi"
+_RULE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+
+
+class NotFound(Exception):
+    """A child, practitioner or team that is not the caller's team's (it may exist for another team)."""
+
+
+# --- what is exported ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    """One exported column: its dictionary name, its kind, and its SQL."""
+
+    name: str
+    kind: str
+    expr: str
+    free_text: bool = False  # a practitioner's own words, where third parties' names may appear
+
+
+@dataclass(frozen=True)
+class Table:
+    """One file (CSV), sheet (XLSX) or nested list (JSON): its columns, the table they come from, and which
+    rows in what order (``{where}`` to fill). The order is found on rowids, so no wide row is ever sorted."""
+
+    name: str
+    columns: tuple[Column, ...]
+    source: str
+    rows: str
+    withheld: frozenset[str] = frozenset()  # third parties' names: the whole value goes when redacting
+
+    @property
+    def header(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _from_fields(alias: str, fields: Iterable[Field]) -> tuple[Column, ...]:
+    kinds = {BOOL: YESNO, MULTI: LIST, INT: NUM, DECIMAL: NUM}
+    return tuple(Column(f.name, kinds.get(f.kind, STR), f'{alias}."{f.name}"', f.kind == TEXT) for f in fields)
+
+
+def _plain(alias: str, spec: str) -> tuple[Column, ...]:
+    """Columns from "name:kind" words (s text, n number, d derived number, b yes/no, m several, f free text)."""
+    kinds = {"s": STR, "n": NUM, "d": DERIVED, "b": YESNO, "m": LIST, "f": STR}
+    return tuple(Column(name, kinds[k], f"{alias}.{name}", k == "f") for name, k in (w.split(":") for w in spec.split()))
+
+
+_SCOPE = "JOIN children c ON c.id = v.child_id AND c.team_id = v.team_id"
+# The body-map region of a mark in words ("Left cheek"), for a reader of the export without the dictionary
+_SITE_WORDS = "CASE {} " + " ".join(f"WHEN '{site}' THEN '{label}'" for site, label in BODY_SITES) + " END"
+_LEAD = ("id", "child_id", "visited_at", "visitor_id", "visitor_role", "status")
+GROWTH_COLUMNS = ("weight_sds", "weight_centile", "centile_spaces_fallen_since_birth",
+                  "centile_spaces_fallen_since_previous")
+VISITS = Table("visits", _plain("v", "id:s child_id:s visited_at:s visitor_id:n visitor_role:s status:s")
+               + _from_fields("v", (f for f in VISIT_FIELDS if f.name not in _LEAD))
+               + _plain("v", " ".join(f"{name}:d" for name in GROWTH_COLUMNS)),
+               "visits v", f"FROM visits v {_SCOPE} WHERE {{where}} ORDER BY v.visited_at, v.id")
+INJURIES = Table("injuries", _plain("i", "visit_id:s position:n") + _from_fields("i", INJURY_FIELDS)
+                 + (Column("body_site_words", STR, _SITE_WORDS.format("i.body_site")),), "injuries i",
+                 f"FROM injuries i JOIN visits v ON v.id = i.visit_id {_SCOPE} WHERE {{where}} "
+                 "ORDER BY v.visited_at, v.id, i.position", frozenset({"explanation_given_by"}))
+CARERS = Table("carers_present", _plain("p", "visit_id:s position:n") + _from_fields("p", CARER_FIELDS),
+               "carers_present p", f"FROM carers_present p JOIN visits v ON v.id = p.visit_id {_SCOPE} "
+               "WHERE {where} ORDER BY v.visited_at, v.id, p.position", frozenset({"name"}))
+_ACTION_COLUMNS = _plain("a", "visit_id:s id:s concern_id:s rule_id:s title:s severity:s deadline:s due_at:s status:s "
+                              "owner:s owner_user_id:n requires_referral:b category:s source:s reasons:f action:s "
+                              "outcome:f not_done_reason:f completed_by:n completed_at:s countersigned_by:n "
+                              "countersigned_at:s countersign_note:f escalated_at:s created_at:s")
+ACTIONS = Table("actions", _ACTION_COLUMNS, "actions a",
+                f"FROM actions a JOIN visits v ON v.id = a.visit_id AND a.team_id = v.team_id {_SCOPE} "
+                "WHERE {where} ORDER BY v.visited_at, v.id, a.due_at, a.rule_id")
+VISIT_TABLES = (VISITS, INJURIES, CARERS, ACTIONS)
+_CHILD_SCOPE = "c.id = ? AND c.team_id = ?"
+CHILD_ACTIONS = Table("actions", _ACTION_COLUMNS, "actions a", "FROM actions a JOIN children c ON c.id = a.child_id "
+                      "AND c.team_id = a.team_id WHERE {where} ORDER BY a.created_at, a.id")
+CONCERNS = Table("concerns", _plain("k", "id:s occurred_on:s reporter_role:s agency:s source:f summary:f "
+                                         "categories:m recorded_by:n created_at:s"), "concerns k",
+                 "FROM concerns k JOIN children c ON c.id = k.child_id AND c.team_id = k.team_id "
+                 "WHERE {where} ORDER BY k.occurred_on, k.id", frozenset({"source"}))
+
+# Referrals, the hub's responses (in order) and strategy discussions: their own words may name third parties.
+REFERRALS = Table("referrals", _from_fields("r", REFERRAL_FIELDS), "referrals r",
+                  "FROM referrals r JOIN children c ON c.id = r.child_id AND c.team_id = r.team_id "
+                  "WHERE {where} ORDER BY r.created_at, r.id")
+REFERRAL_RESPONSES = Table("referral_responses", _from_fields("x", REFERRAL_RESPONSE_FIELDS), "referral_responses x",
+                           "FROM referral_responses x JOIN referrals r ON r.id = x.referral_id "
+                           "JOIN children c ON c.id = r.child_id AND c.team_id = r.team_id "
+                           "WHERE {where} ORDER BY r.created_at, x.at, x.id", frozenset({"hub_contact"}))
+STRATEGIES = Table("strategy_discussions", _from_fields("s", STRATEGY_FIELDS), "strategy_discussions s",
+                   "FROM strategy_discussions s JOIN children c ON c.id = s.child_id AND c.team_id = s.team_id "
+                   "WHERE {where} ORDER BY s.held_at, s.id")
+REFERRAL_TABLES = (REFERRALS, REFERRAL_RESPONSES, STRATEGIES)
+
+
+def _csv_expr(c: Column) -> str:
+    """The column as a ``json_array`` element that is already its CSV value: 'true'/'false', 'a;b', '' for not
+    observed, a formula behind a ``'``. SQLite writes each line in C, which is what makes the CSV export fast.
+    Dictionary decimals have at most 2 places, so SQLite's 15 digits print them exactly; derived growth
+    figures get all 17."""
+    x = c.expr
+    if c.kind == YESNO:
+        return f"CASE {x} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE ifnull({x}, '') END"
+    if c.kind == LIST:  # stored as a JSON list of codes: ["a","b"] -> a;b
+        return f"""ifnull(trim(replace({x}, '","', ';'), '[]"'), '')"""
+    inert = f"WHEN {x} GLOB '[-=+@\t\r]*' THEN char(39) || {x}"  # starts with - = + @ tab or CR: prefix '
+    if c.kind == DERIVED:
+        return (f"CASE typeof({x}) WHEN 'real' THEN json(printf('%!.17g', {x})) "
+                f"WHEN 'text' THEN CASE {inert} ELSE {x} END ELSE ifnull({x}, '') END")
+    if c.kind == NUM:
+        return f"CASE WHEN typeof({x}) != 'text' THEN ifnull({x}, '') {inert} ELSE {x} END"
+    return f"CASE {inert} ELSE ifnull({x}, '') END"
+
+
+def _select(table: Table, where: str, *, for_csv: bool) -> str:
+    """Rows of ``table`` in order: raw values, or (for CSV) one JSON array a row, as UTF-8 bytes."""
+    exprs = ", ".join(c.expr for c in table.columns)
+    if for_csv:  # as bytes (a BLOB): the UTF-8 goes out as it came, never decoded and encoded again
+        exprs = f"CAST(json_array({', '.join(_csv_expr(c) for c in table.columns)}) AS BLOB)"
+    alias = table.source.split()[1]
+    return (f"SELECT {exprs} FROM (SELECT {alias}.rowid AS rid {table.rows.format(where=where)}) o "
+            f"CROSS JOIN {table.source} ON {alias}.rowid = o.rid")
+
+
+def _rows(db: Any, sql: str, params: Sequence[Any], size: int = CHUNK_ROWS) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows of a query as plain tuples, a chunk at a time."""
+    cursor = db.conn.cursor()
+    cursor.row_factory = None
+    try:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(size):
+            yield chunk
+    finally:
+        cursor.close()
+
+
+_DONE = object()
+
+
+def _ahead(chunks: Iterator[Any]) -> Iterator[Any]:
+    """The chunks, each fetched while the one before is written: SQLite works without holding the GIL, so the
+    database and the writing share the cores. The fetching thread alone touches the cursor until it ends."""
+    ready: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for chunk in chunks:
+                if stop.is_set():
+                    break
+                ready.put(chunk)
+        except BaseException as error:  # handed over, and raised where the chunks are written
+            ready.put(error)
+        finally:
+            chunks.close()  # type: ignore[attr-defined]
+            ready.put(_DONE)
+
+    fetcher = threading.Thread(target=fetch, name="export-fetch", daemon=True)
+    fetcher.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while fetcher.is_alive():  # unblock a fetcher waiting to hand over a chunk, then let it finish
+            try:
+                ready.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        fetcher.join()
+
+
+# --- filters ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VisitFilter:
+    """Which of the team's visits to export. Dates are the visit's own date, both ends included."""
+
+    team_id: int
+    date_from: date | None = None
+    date_to: date | None = None
+    child_id: str | None = None
+    practitioners: tuple[int, ...] = ()
+    rules: tuple[str, ...] = ()
+    action_statuses: tuple[str, ...] = ()
+    include_drafts: bool = False
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The SQL condition on visits ``v`` and its parameters: always the team's visits only."""
+        clauses, params = ["v.team_id = ?"], list[Any]([self.team_id])
+        if not self.include_drafts:
+            clauses.append("v.status != 'draft'")
+        if self.date_from:
+            clauses.append("v.visited_at >= ?")
+            params.append(self.date_from.isoformat())
+        if self.date_to:  # visited_at is ISO text: all of the end date sorts before the next day
+            clauses.append("v.visited_at < ?")
+            params.append((self.date_to + timedelta(days=1)).isoformat())
+        if self.child_id:
+            clauses.append("v.child_id = ?")
+            params.append(self.child_id)
+        if self.practitioners:
+            clauses.append(f"v.visitor_id IN ({', '.join('?' * len(self.practitioners))})")
+            params.extend(self.practitioners)
+        if self.rules or self.action_statuses:  # both given: the same action matches both
+            fired = "SELECT 1 FROM actions a WHERE a.visit_id = v.id AND a.team_id = v.team_id"
+            for column, values in (("rule_id", self.rules), ("status", self.action_statuses)):
+                if values:
+                    fired += f" AND a.{column} IN ({', '.join('?' * len(values))})"
+                    params.extend(values)
+            clauses.append(f"EXISTS ({fired})")
+        return " AND ".join(clauses), params
+
+    def described(self) -> dict[str, Any]:
+        """The filter as the audit log keeps it."""
+        given = {"from": self.date_from and self.date_from.isoformat(), "to": self.date_to and self.date_to.isoformat(),
+                 "child_id": self.child_id, "practitioner": list(self.practitioners), "rule": list(self.rules),
+                 "action_status": list(self.action_statuses)}
+        return {"team": self.team_id, **{key: value for key, value in given.items() if value}}
+
+
+def _given(args: Mapping[str, Sequence[str]], name: str) -> list[str]:
+    return [v.strip() for v in args.get(name, ()) if v and v.strip()]
+
+
+def _date_arg(args: Mapping[str, Sequence[str]], name: str, noun: str, errors: dict[str, list[str]]) -> date | None:
+    parts = [(_given(args, f"{name}-{p}") or [""])[0] for p in ("year", "month", "day")]
+    text = (_given(args, name) or [""])[0] or ("-".join(parts) if any(parts) else "")
+    if not text:
+        return None
+    try:
+        return date(*(int(p) for p in text.split("-"))) if text.count("-") == 2 else date.fromisoformat(text)
+    except (TypeError, ValueError):
+        example = "2026-11-24" if _given(args, name) else "24 11 2026"  # as the API or as the form's three boxes
+        errors[name] = [f"Enter {noun} as a real date, like {example}"]
+        return None
+
+
+def parse_filters(db: Any, user: dict[str, Any], args: Mapping[str, Sequence[str]]) -> tuple[VisitFilter | None, dict[str, list[str]]]:
+    """The caller's filter from query arguments: ``from``, ``to`` (YYYY-MM-DD, or GOV.UK ``from-day``,
+    ``from-month``, ``from-year``), ``child_id``, ``practitioner``, ``team``, ``rule``, ``action_status``
+    (the last three may repeat). Returns (filter, {}) or (None, errors saying what to do); raises
+    :class:`NotFound` for a child, practitioner or team that is not the caller's team's."""
+    errors: dict[str, list[str]] = {}
+    date_from = _date_arg(args, "from", "the start date", errors)
+    date_to = _date_arg(args, "to", "the end date", errors)
+    if date_from and date_to and date_to < date_from:
+        errors["to"] = ["The end date must be the same as or after the start date"]
+    if any(team != str(user["team_id"]) for team in _given(args, "team")):
+        raise NotFound("team")  # admins export their own team: there is no cross-team role yet
+    child_id = next(iter(_given(args, "child_id")), None)
+    if child_id and not store.query_one(db, "SELECT 1 FROM children WHERE id = ? AND team_id = ?",
+                                        (child_id, user["team_id"])):
+        raise NotFound(child_id)
+    practitioners = _given(args, "practitioner")
+    if not all(p.isdigit() for p in practitioners):
+        errors["practitioner"] = ["Select a practitioner from the list"]
+    elif practitioners and not {int(p) for p in practitioners} <= {
+            r["id"] for r in store.query(db, "SELECT id FROM users WHERE team_id = ?", (user["team_id"],))}:
+        raise NotFound("practitioner")
+    rules, statuses = _given(args, "rule"), _given(args, "action_status")
+    if not all(_RULE_ID.match(r) for r in rules):
+        errors["rule"] = ["Enter a rule id, like R05"]
+    if not set(statuses) <= set(ACTION_STATUSES):
+        errors["action_status"] = ["Select an action status: open, done or not done"]
+    if errors:
+        return None, errors
+    return VisitFilter(team_id=user["team_id"], date_from=date_from, date_to=date_to, child_id=child_id,
+                       practitioners=tuple(sorted({int(p) for p in practitioners})), rules=tuple(dict.fromkeys(rules)),
+                       action_statuses=tuple(dict.fromkeys(statuses))), {}
+
+
+def form_choices(db: Any, user: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """What the Export page offers: the team's children, its people, and the rules that have fired."""
+    team = (user["team_id"],)
+    return {"children": store.query(db, "SELECT id, given_name, family_name, date_of_birth FROM children WHERE team_id = ? "
+                                        "ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE", team),
+            "practitioners": store.query(db, "SELECT id, name FROM users WHERE team_id = ? ORDER BY name COLLATE NOCASE",
+                                         team),
+            "rules": store.query(db, "SELECT rule_id, MAX(title) AS title FROM actions WHERE team_id = ? "
+                                     "GROUP BY rule_id ORDER BY rule_id", team)}
+
+
+# --- redaction -------------------------------------------------------------------------------------
+
+_KIN_WORDS = frozenset("""mother father mum mummy dad daddy parent parents step stepmother stepfather partner boyfriend
+girlfriend grandmother grandfather grandma grandad grandpa nan nana gran aunt auntie uncle cousin sister brother
+sibling foster carer carers friend neighbour relative other the and of unknown not given baby child""".split())
+_TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z][\w'’-]+")
+_CAPITALISED_RUN = re.compile(r"[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)+")  # "Walter Brine" in "gas engineer Walter Brine"
+
+
+class Redactor:
+    """Replaces third parties' names with "[redacted]" before a subject access release.
+
+    It knows the names in the child's record (people present, who explained an injury, the names in who
+    reported a concern) and finds them, in full or by each capitalised part, in the practitioners' free text,
+    along with any titled name ("Mr Pike"). The child's own names are kept: the child is the data subject.
+    Staff are not third parties here: their names stay.
+    """
+
+    def __init__(self, names: Iterable[str], keep: Iterable[str] = ()):
+        keep_words = {k.lower() for k in keep if k}
+        full, parts = set(), set()
+        for name in (n.strip() for n in names if n):
+            if name and name.lower() not in _KIN_WORDS:
+                full.add(name)
+            parts |= {p for p in re.findall(r"[A-Z][\w'’-]{2,}", name) if p.lower() not in _KIN_WORDS | keep_words}
+        self._patterns = [p for p in (_alternation(full, re.IGNORECASE), _alternation(parts, 0), _TITLED) if p]
+
+    def text(self, value: Any) -> Any:
+        """Free text with the names it knows, and titled names, replaced."""
+        if isinstance(value, str) and value:
+            for pattern in self._patterns:
+                value = pattern.sub(REDACTED, value)
+        return value
+
+    def row(self, table: Table, row: Sequence[Any]) -> tuple[Any, ...]:
+        """A row of ``table`` as released: third parties' name fields replaced whole, free text searched."""
+        return tuple(REDACTED if value not in (None, "") and c.name in table.withheld else
+                     self.text(value) if c.free_text else value for c, value in zip(table.columns, row, strict=True))
+
+
+def _alternation(words: set[str], flags: int) -> re.Pattern[str] | None:
+    ordered = sorted(words, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, ordered)) + r")(?!\w)", flags) if words else None
+
+
+def redactor_for_child(db: Any, child: dict[str, Any]) -> Redactor:
+    """A :class:`Redactor` that knows the third parties named in one child's record."""
+    names = [r["name"] for r in store.query(db, "SELECT p.name FROM carers_present p JOIN visits v ON v.id = p.visit_id "
+                                                "WHERE v.child_id = ? AND p.name IS NOT NULL", (child["id"],))]
+    names += [r["name"] for r in store.query(db, "SELECT i.explanation_given_by AS name FROM injuries i JOIN visits v "
+                                                 "ON v.id = i.visit_id WHERE v.child_id = ? AND name IS NOT NULL",
+                                             (child["id"],))]
+    for row in store.query(db, "SELECT source FROM concerns WHERE child_id = ?", (child["id"],)):
+        names += _CAPITALISED_RUN.findall(row["source"] or "")
+    return Redactor(names, keep=(child["given_name"], child["family_name"]))
+
+
+# --- CSV -------------------------------------------------------------------------------------------
+
+def csv_cell(value: Any) -> Any:
+    """One value as a CSV cell: true/false, a;b for several, empty for not observed, formulas made inert."""
+    if value is None or isinstance(value, bool):
+        return "" if value is None else ("true" if value else "false")
+    if isinstance(value, (list, tuple)):
+        value = ";".join(map(str, value))
+    return "'" + value if isinstance(value, str) and value[:1] and value[0] in FORMULA_STARTS else value
+
+
+def _csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
+    """Rows already in memory (a chronology, an audit trail) as RFC 4180 CSV."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    yield buffer.getvalue().encode("utf-8")
+
+
+# Escapes in SQLite's JSON text: those CSV takes as they are (quotes doubled), and the rest.
+_SIMPLE_ESCAPE = re.compile(rb'\\["nrt]')
+_UNESCAPED = {b'\\"': b'""', b"\\n": b"\n", b"\\r": b"\r", b"\\t": b"\t"}
+_OTHER_ESCAPE = re.compile(rb"\\[\\ubf/]")
+
+
+def _table_csv(db: Any, table: Table, where: str, params: Sequence[Any], counts: dict[str, int],
+               redactor: Redactor | None = None) -> Iterator[bytes]:
+    """``table`` as RFC 4180 CSV (UTF-8, CRLF, a header row), a chunk of rows at a time.
+
+    SQLite hands over each row as a JSON array whose elements are already the CSV values: without its brackets
+    and with its escapes undone, the array is a CSV line, done on the whole chunk at once. A chunk with any
+    other escape, or one being redacted, is written row by row by the csv module instead.
+    """
+    yield (",".join(table.header) + "\r\n").encode("utf-8")
+    for rows in _ahead(_rows(db, _select(table, where, for_csv=True), params)):
+        counts[table.name] = counts.get(table.name, 0) + len(rows)
+        text = b"\r\n".join([row[0][1:-1] for row in rows]) + b"\r\n"
+        if redactor is None and (b"\\" not in text or not _OTHER_ESCAPE.search(text)):
+            if b"\\" in text:
+                text = _SIMPLE_ESCAPE.sub(lambda m: _UNESCAPED[m.group()], text)
+        else:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\r\n")
+            for (line,) in rows:
+                values = json.loads(line)
+                writer.writerow([csv_cell(v) for v in (redactor.row(table, values) if redactor else values)])
+            text = buffer.getvalue().encode("utf-8")
+        yield text
+
+
+class _Pipe:
+    """A write-only, unseekable file keeping what was written until drained: it lets a zip stream."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.written = 0
+
+    def write(self, data: Any) -> int:
+        self.chunks.append(bytes(data))
+        self.written += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.written
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def drain(self) -> Iterator[bytes]:
+        if self.chunks:
+            yield b"".join(self.chunks)
+            self.chunks.clear()
+
+
+def zip_stream(members: Iterable[tuple[str, Iterable[bytes]]], *, compresslevel: int | None = None) -> Iterator[bytes]:
+    """A zip of (name, chunks) members, compressed and handed on chunk by chunk, never held whole."""
+    pipe = _Pipe()
+    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
+        for name, chunks in members:
+            try:
+                with archive.open(name, "w", force_zip64=True) as member:
+                    for chunk in chunks:
+                        member.write(chunk)
+                        yield from pipe.drain()
+            finally:  # a download cut short: let the member's reader end its query now, not when collected
+                getattr(chunks, "close", lambda: None)()
+            yield from pipe.drain()
+    yield from pipe.drain()
+
+
+# --- JSON and XLSX ---------------------------------------------------------------------------------
+
+def _converter(table: Table, *, for_xlsx: bool, redactor: Redactor | None = None) -> Callable[[Sequence[Any]], list[Any]]:
+    """Turns a stored row into the dictionary's values: booleans, lists (a;b in a spreadsheet), redacted text."""
+    yes_no = [i for i, c in enumerate(table.columns) if c.kind == YESNO]
+    lists = [i for i, c in enumerate(table.columns) if c.kind == LIST]
+
+    def convert(raw: Sequence[Any]) -> list[Any]:
+        row = list(redactor.row(table, raw) if redactor else raw)
+        for i in yes_no:
+            row[i] = None if row[i] is None else bool(row[i])
+        for i in lists:
+            if row[i] is not None:
+                row[i] = ";".join(json.loads(row[i])) if for_xlsx else json.loads(row[i])
+        return row
+
+    return convert
+
+
+def _json_documents(db: Any, team_id: int, where: str, params: Sequence[Any], counts: dict[str, int],
+                    redactor: Redactor | None = None) -> Iterator[dict[str, Any]]:
+    """Each visit as one object, with its injuries, carers_present and actions nested as lists."""
+    convert = _converter(VISITS, for_xlsx=False, redactor=redactor)
+    nested = [(t, _converter(t, for_xlsx=False, redactor=redactor)) for t in (INJURIES, CARERS, ACTIONS)]
+    for rows in _rows(db, _select(VISITS, where, for_csv=False), params, JSON_CHUNK_ROWS):
+        documents = {row[0]: dict(zip(VISITS.header, convert(row), strict=True)) for row in rows}
+        marks = ", ".join("?" * len(documents))
+        for table, convert_item in nested:
+            for document in documents.values():
+                document[table.name] = []
+            for chunk in _rows(db, _select(table, f"v.id IN ({marks}) AND v.team_id = ?", for_csv=False),
+                               [*documents, team_id]):
+                for row in chunk:
+                    item = dict(zip(table.header, convert_item(row), strict=True))
+                    item.pop("position", None)
+                    item.pop("body_site_words", None)  # the JSON keeps the API's names; the code is in body_site
+                    documents[item.pop("visit_id")][table.name].append(item)
+                counts[table.name] = counts.get(table.name, 0) + len(chunk)
+        counts["visits"] = counts.get("visits", 0) + len(documents)
+        yield from documents.values()
+
+
+def _dumps(document: Any) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def json_array(documents: Iterable[Any]) -> Iterator[bytes]:
+    """A JSON array written an element at a time."""
+    yield b"["
+    for n, document in enumerate(documents):
+        yield (b",\n" if n else b"\n") + _dumps(document)
+    yield b"\n]\n"
+
+
+def _xlsx(db: Any, tables: Sequence[Table], where: str, params: Sequence[Any], counts: dict[str, int]) -> Iterator[bytes]:
+    """A workbook with a sheet per table, each filtered by ``where`` (see _xlsx_tables)."""
+    return _xlsx_tables(db, [(t, where) for t in tables], params, counts)
+
+
+def _xlsx_tables(db: Any, tables: Sequence[tuple[Table, str]], params: Sequence[Any],
+                 counts: dict[str, int]) -> Iterator[bytes]:
+    """A workbook with a sheet per (table, filter), written row by row into a zip that streams as it grows.
+
+    Text is always a string cell (an inline string), so "=..." can never become a formula; characters XML
+    cannot carry (control characters) are dropped.
+    """
+
+    def sheet(table: Table, where: str) -> Iterator[bytes]:
+        convert = _converter(table, for_xlsx=True)
+
+        def rows() -> Iterator[list[Any]]:
+            for chunk in _rows(db, _select(table, where, for_csv=False), params):
+                counts[table.name] = counts.get(table.name, 0) + len(chunk)
+                for raw in chunk:
+                    yield convert(raw)
+
+        return xlsx.sheet_xml(table.header, rows())
+
+    members: list[tuple[str, Iterable[bytes]]] = [
+        (name, [data]) for name, data in xlsx.workbook_parts([t.name for t, _w in tables])]
+    members += [(f"xl/worksheets/sheet{i}.xml", sheet(t, w)) for i, (t, w) in enumerate(tables, start=1)]
+    yield from zip_stream(members, compresslevel=1)
+
+
+# --- the exports -----------------------------------------------------------------------------------
+
+def record_export(db: Any, user: dict[str, Any], *, what: str, fmt: str, rows: Mapping[str, int],
+                  filters: Mapping[str, Any] | None = None, child_id: str | None = None, completed: bool = True) -> None:
+    """Write the audit entry of one export: who, what, which format, the filter and the rows of each kind."""
+    audit.record(db, action="export", object_type=what, object_id=child_id, user=user, child_id=child_id,
+                 detail={"format": fmt, "filters": dict(filters or {}), "rows": dict(rows), "completed": completed})
+
+
+def _audited(database: str | os.PathLike[str], user: dict[str, Any], *, what: str, fmt: str,
+             filters: Mapping[str, Any], child_id: str | None,
+             body: Callable[[Any, dict[str, int]], Iterator[bytes]]) -> Iterator[bytes]:
+    """Run ``body`` on a connection of its own inside one read transaction, then audit the export once the
+    stream has ended, finished or not (a download cut short still let some rows leave)."""
+    db = store.connect(os.fspath(database))
+    counts: dict[str, int] = {}
+    completed = False
+    try:
+        db.conn.execute("BEGIN")
+        yield from body(db, counts)
+        completed = True
+    finally:
+        try:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")  # a read transaction: nothing to keep
+            record_export(db, user, what=what, fmt=fmt, rows=counts, filters=filters, child_id=child_id,
+                          completed=completed)
+        finally:
+            db.close()
+
+
+def visits_export(database: str | os.PathLike[str], user: dict[str, Any], filters: VisitFilter,
+                  fmt: str) -> Iterator[bytes]:
+    """The team's visit history as ``fmt``: "csv" (the visits alone), "zip" (visits, injuries, carers_present
+    and actions as CSV files keyed by visit_id), "json" (an array of visits, the other three nested as lists),
+    "ndjson" (the same, a visit a line) or "xlsx" (a sheet each). Drafts are left out."""
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    if filters.team_id != user["team_id"]:
+        raise NotFound(filters.team_id)
+    where, params = filters.where()
+
+    def body(db: Any, counts: dict[str, int]) -> Iterator[bytes]:
+        if fmt == "csv":
+            return _table_csv(db, VISITS, where, params, counts)
+        if fmt == "zip":
+            return zip_stream((f"{t.name}.csv", _table_csv(db, t, where, params, counts)) for t in VISIT_TABLES)
+        if fmt == "xlsx":
+            return _xlsx(db, VISIT_TABLES, where, params, counts)
+        documents = _json_documents(db, filters.team_id, where, params, counts)
+        return json_array(documents) if fmt == "json" else (_dumps(d) + b"\n" for d in documents)
+
+    return _audited(database, user, what="visits", fmt=fmt, filters=filters.described(),
+                    child_id=filters.child_id, body=body)
+
+
+CHRONOLOGY_COLUMNS = ("at", "kind", "id", "by", "role", "summary", "detail", "status", "severity", "due_at",
+                      "agency", "source")
+AUDIT_TRAIL_COLUMNS = ("at", "user_name", "user_role", "action", "object_type", "object_id", "detail")
+
+
+def chronology_csv(database: str | os.PathLike[str], user: dict[str, Any], child: dict[str, Any]) -> Iterator[bytes]:
+    """One child's chronology (every visit, concern and action, oldest first) as CSV; audited."""
+
+    def body(db: Any, counts: dict[str, int]) -> Iterator[bytes]:
+        entries = chronology_for(db, child, newest_first=False)
+        counts["entries"] = len(entries)
+        return _csv_lines(CHRONOLOGY_COLUMNS, ([e.get(name) for name in CHRONOLOGY_COLUMNS] for e in entries))
+
+    return _audited(database, user, what="chronology", fmt="csv", filters={"child_id": child["id"]},
+                    child_id=child["id"], body=body)
+
+
+def subject_access_export(database: str | os.PathLike[str], user: dict[str, Any], child: dict[str, Any], *,
+                          redact: bool) -> Iterator[bytes]:
+    """Everything held about one child, as a zip: child.json, visits.csv and visits.json (drafts too: they are
+    held), injuries.csv, carers_present.csv, actions.csv, concerns.csv, referrals.csv, referral_responses.csv,
+    strategy_discussions.csv and audit_trail.csv (who viewed or
+    changed the record, oldest first). With ``redact``, third parties' names become "[redacted]"."""
+    where, params = VisitFilter(team_id=user["team_id"], child_id=child["id"], include_drafts=True).where()
+    child_params = [child["id"], user["team_id"]]
+
+    def body(db: Any, counts: dict[str, int]) -> Iterator[bytes]:
+        redactor = redactor_for_child(db, child) if redact else None
+        about = {k: child.get(k) for k in ("id", "given_name", "family_name", "date_of_birth", "sex", "gestation_weeks",
+                                           "gestation_days", "birth_weight_kg", "nhs_number", "created_at")}
+        about.update(exported_at=utc_now_text(), third_party_names_redacted=redact)
+        trail = audit.entries_for_child(db, child["id"], limit=1_000_000)
+        counts["audit_trail"] = len(trail)
+        return zip_stream([
+            ("child.json", [_dumps(about) + b"\n"]),
+            ("visits.csv", _table_csv(db, VISITS, where, params, counts, redactor)),
+            ("visits.json", json_array(_json_documents(db, user["team_id"], where, params, {}, redactor))),
+            ("injuries.csv", _table_csv(db, INJURIES, where, params, counts, redactor)),
+            ("carers_present.csv", _table_csv(db, CARERS, where, params, counts, redactor)),
+            ("actions.csv", _table_csv(db, CHILD_ACTIONS, _CHILD_SCOPE, child_params, counts, redactor)),
+            ("concerns.csv", _table_csv(db, CONCERNS, _CHILD_SCOPE, child_params, counts, redactor)),
+            *((f"{t.name}.csv", _table_csv(db, t, _CHILD_SCOPE, child_params, counts, redactor))
+              for t in REFERRAL_TABLES),
+            ("audit_trail.csv", _csv_lines(AUDIT_TRAIL_COLUMNS, ([e.get(n) for n in AUDIT_TRAIL_COLUMNS]
+                                                                 for e in reversed(trail)))),
+        ])
+
+    return _audited(database, user, what="subject_access", fmt="zip", child_id=child["id"],
+                    filters={"child_id": child["id"], "redact": redact}, body=body)
+
+
+DICTIONARY_COLUMNS = ("entity", "name", "question", "type", "unit", "allowed_values", "required", "section", "hint")
+
+
+def dictionary_csv() -> Iterator[bytes]:
+    """The data dictionary as CSV. Not audited: it describes the fields and holds no one's data."""
+    return _csv_lines(DICTIONARY_COLUMNS, ([r[name] for name in DICTIONARY_COLUMNS] for r in dictionary_rows()))
+
+
+def dictionary_json() -> Iterator[bytes]:
+    """The data dictionary as a JSON array of fields."""
+    return json_array({name: r[name] for name in DICTIONARY_COLUMNS} for r in dictionary_rows())
+
+
+def referrals_export(database: str | os.PathLike[str], user: dict[str, Any], fmt: str, *,
+                     date_from: str | None = None, date_to: str | None = None) -> Iterator[bytes]:
+    """The team's referrals (started in the date range, by their first save), as a zip of referrals.csv,
+    referral_responses.csv and strategy_discussions.csv, or as an XLSX workbook with a sheet each. Audited."""
+    where = "c.team_id = ? AND substr(r.created_at, 1, 10) >= ? AND substr(r.created_at, 1, 10) <= ?"
+    strategy_where = "c.team_id = ? AND substr(s.held_at, 1, 10) >= ? AND substr(s.held_at, 1, 10) <= ?"
+    params = [user["team_id"], date_from or "0000-01-01", date_to or "9999-12-31"]
+
+    def body(db: Any, counts: dict[str, int]) -> Iterator[bytes]:
+        if fmt == "xlsx":
+            return _xlsx_tables(db, [(REFERRALS, where), (REFERRAL_RESPONSES, where), (STRATEGIES, strategy_where)],
+                                params, counts)
+        return zip_stream([(f"{t.name}.csv", _table_csv(db, t, w, params, counts))
+                           for t, w in ((REFERRALS, where), (REFERRAL_RESPONSES, where), (STRATEGIES, strategy_where))])
+
+    return _audited(database, user, what="referrals", fmt=fmt, child_id=None,
+                    filters={"from": date_from, "to": date_to}, body=body)
+
+
+def filename_for(what: str, fmt: str, *, child_id: str | None = None, on: date | None = None) -> str:
+    """A download's file name: the export and its date, and no child identifier beyond the record id."""
+    if child_id:
+        return f"child-{child_id}-{what.replace('_', '-')}.{fmt}"
+    return f"{what.replace('_', '-')}-{(on or date.today()).isoformat()}.{fmt}"
