@@ -33,6 +33,10 @@ DB_FILENAME = "homevisit.db"
 
 migrations = Migrations("homevisit")
 
+OperationalError = sqlite3.OperationalError
+"""What SQLite raises when the database is locked past the busy timeout, the disk is full or the file is
+unreadable: the web layer answers it with "not saved" and keeps what was typed, without importing sqlite3."""
+
 
 def connect(path: str | Path) -> Database:
     """Open the database with the settings every connection needs (WAL, FULL sync, foreign keys)."""
