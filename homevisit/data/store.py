@@ -135,9 +135,19 @@ def write(db: Database) -> Iterator[Database]:
             os.close(fd)  # releases the turn
 
 
+RENAMED_MIGRATIONS = {"0100_create_offline_keys": "0014_create_offline_keys",
+                      "0200_create_break_glass": "0015_create_break_glass"}
+"""Migrations once registered out of order under other numbers: a database that applied them under the old
+name has them recorded under the new one, so they are not applied twice."""
+
+
 def migrate(db: Database) -> None:
-    """Apply every pending numbered migration."""
+    """Apply every pending numbered migration, in the order of their numbers."""
     with write(db):
+        if migrations.migrations_table in db.table_names():
+            for old, new in RENAMED_MIGRATIONS.items():
+                db.conn.execute(f"UPDATE {migrations.migrations_table} SET name = ? WHERE migration_set = ? AND name = ?",
+                                (new, migrations.name, old))
         migrations.apply(db)
 
 
@@ -594,42 +604,6 @@ def _m0007(db: Database) -> None:
     db.execute("ALTER TABLE visits ADD COLUMN saved_sections TEXT NOT NULL DEFAULT '[]'")
 
 
-@migrations(name="0100_create_offline_keys")
-def _m0100(db: Database) -> None:
-    # One random key per user that encrypts what the offline app keeps in the browser; released only to
-    # that user's signed-in session (homevisit.services.offline).
-    db.executescript("""
-    CREATE TABLE offline_keys (
-      user_id INTEGER PRIMARY KEY REFERENCES users(id),
-      key BLOB NOT NULL,
-      created_at TEXT NOT NULL
-    );
-    """)
-
-
-@migrations(name="0200_create_break_glass")
-def _m0200(db: Database) -> None:
-    # Emergency ("break-glass") read-only access to another team's child: who, why, until when, and
-    # whether the child's team's supervisor has seen the alert (homevisit.services.breakglass).
-    for statement in (
-        """CREATE TABLE break_glass (
-          id TEXT PRIMARY KEY,
-          child_id TEXT NOT NULL REFERENCES children(id) ON DELETE CASCADE,
-          child_team_id INTEGER NOT NULL REFERENCES teams(id),
-          user_id INTEGER NOT NULL REFERENCES users(id),
-          user_team_id INTEGER NOT NULL REFERENCES teams(id),
-          reason TEXT NOT NULL,
-          created_at TEXT NOT NULL,
-          expires_at TEXT NOT NULL,
-          acknowledged_by INTEGER REFERENCES users(id),
-          acknowledged_at TEXT
-        )""",
-        "CREATE INDEX break_glass_user ON break_glass(user_id, expires_at)",
-        "CREATE INDEX break_glass_team ON break_glass(child_team_id, acknowledged_at)",
-    ):
-        db.execute(statement)
-
-
 @migrations(name="0008_create_print_jobs")
 def _m0008(db: Database) -> None:
     db.executescript("""
@@ -761,3 +735,41 @@ def _m0012(db: Database) -> None:
 def _m0013(db: Database) -> None:
     # What the carer's explanation of a mark says happened (#15), compared with how the child gets about (R39).
     db.execute("ALTER TABLE injuries ADD COLUMN mechanism TEXT")
+
+
+@migrations(name="0014_create_offline_keys")
+def _m0014(db: Database) -> None:
+    # Numbered 0100 until #17: it was registered (and so applied) between 0007 and 0008.
+    # One random key per user that encrypts what the offline app keeps in the browser; released only to
+    # that user's signed-in session (homevisit.services.offline).
+    db.executescript("""
+    CREATE TABLE offline_keys (
+      user_id INTEGER PRIMARY KEY REFERENCES users(id),
+      key BLOB NOT NULL,
+      created_at TEXT NOT NULL
+    );
+    """)
+
+
+@migrations(name="0015_create_break_glass")
+def _m0015(db: Database) -> None:
+    # Numbered 0200 until #17, registered between 0007 and 0008 like 0014.
+    # Emergency ("break-glass") read-only access to another team's child: who, why, until when, and
+    # whether the child's team's supervisor has seen the alert (homevisit.services.breakglass).
+    for statement in (
+        """CREATE TABLE break_glass (
+          id TEXT PRIMARY KEY,
+          child_id TEXT NOT NULL REFERENCES children(id) ON DELETE CASCADE,
+          child_team_id INTEGER NOT NULL REFERENCES teams(id),
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          user_team_id INTEGER NOT NULL REFERENCES teams(id),
+          reason TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          expires_at TEXT NOT NULL,
+          acknowledged_by INTEGER REFERENCES users(id),
+          acknowledged_at TEXT
+        )""",
+        "CREATE INDEX break_glass_user ON break_glass(user_id, expires_at)",
+        "CREATE INDEX break_glass_team ON break_glass(child_team_id, acknowledged_at)",
+    ):
+        db.execute(statement)

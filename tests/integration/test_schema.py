@@ -83,3 +83,28 @@ def test_adding_a_field_migrates_an_existing_and_a_fresh_database(tmp_path, monk
         assert columns["baby_formula_made_correctly"] == "INTEGER"
         assert set(columns) == set(before) | {"baby_formula_made_correctly"}
     assert _columns(existing, "visits") == _columns(fresh, "visits")
+
+
+def test_migrations_are_registered_in_the_order_of_their_numbers():
+    """#17: the order migrations are applied in is the order their numbers say (0100 and 0200 once sat
+    between 0007 and 0008), with no number used twice and none skipped."""
+    names = [m.name for m in store.migrations._migrations]
+    numbers = [int(name.split("_", 1)[0]) for name in names]
+    assert numbers == list(range(1, len(names) + 1))
+
+
+def test_a_database_that_applied_the_old_numbers_is_not_migrated_twice(tmp_path):
+    """A database from before the renumbering recorded 0100_create_offline_keys and 0200_create_break_glass;
+    migrating it again applies nothing (creating those tables twice would fail) and records the new names."""
+    db = store.connect(tmp_path / "old.db")
+    store.migrate(db)
+    with store.write(db):
+        for old, new in store.RENAMED_MIGRATIONS.items():
+            db.conn.execute("UPDATE _sqlite_migrations SET name = ? WHERE name = ?", (old, new))
+    assert {m.name for m in store.migrations.pending(db)} == set(store.RENAMED_MIGRATIONS.values())
+    store.migrate(db)
+    recorded = [r[0] for r in db.conn.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
+    assert sorted(recorded) == sorted(m.name for m in store.migrations._migrations)
+    assert not set(store.RENAMED_MIGRATIONS) & set(recorded)
+    assert store.migrations.pending(db) == []
+    assert {"offline_keys", "break_glass"} <= set(db.table_names())
