@@ -101,17 +101,22 @@ def _plain(value) -> float | None:
     return None if value is None else float(value)
 
 
-@lru_cache(maxsize=8192)
-def _weight_sds_cached(sex: str, dob: date, weeks: int, days: int, on: date, kg: float) -> tuple:
+def _ages(dob: date, weeks: int, days: int, on: date) -> tuple[int, int, str]:
+    """Age in days on ``on``, the age corrected for prematurity, and which of the two the chart reads."""
     age_days = (on - dob).days
     # Only preterm babies are corrected: for UK-WHO the library corrects every baby to 40+0, so a
     # baby born at 41 weeks would otherwise be read a week older than they are.
     corrected_days = age_days - (280 - (weeks * 7 + days)) if weeks < TERM_WEEKS else age_days
+    ends = correction_ends_on(dob, weeks)
+    return age_days, corrected_days, "corrected" if ends is not None and on < ends else "chronological"
+
+
+@lru_cache(maxsize=8192)
+def _weight_sds_cached(sex: str, dob: date, weeks: int, days: int, on: date, kg: float) -> tuple:
+    age_days, corrected_days, age_used = _ages(dob, weeks, days, on)
     if age_days < 0 or not kg > 0:
         why = "The weight date is before the date of birth." if age_days < 0 else "The weight must be more than 0 kg."
         return (None, None, age_days, corrected_days, "chronological", why)
-    ends = correction_ends_on(dob, weeks)
-    age_used = "corrected" if ends is not None and on < ends else "chronological"
     # The library's Measurement works out the SDS three times (about 1.4 ms); one direct lookup at the
     # age we chose is a third of that. The full Measurement is kept for the cases it explains better:
     # anything it might refuse, so its own error message reaches the practitioner.
@@ -300,6 +305,32 @@ def growth_series(child: dict, measurements: list[dict]) -> list[dict]:
             }
         )
     return series
+
+
+def stored_series(child: dict, stored: list[dict]) -> list[dict]:
+    """The child's weights for the chart and the record from the growth stored when each visit was
+    submitted (``weight_sds``, ``weight_centile``, ``centile_spaces_fallen_since_birth``), not worked out
+    again: the record shows exactly what the rules acted on. Oldest first, in ``growth_series``'s shape for
+    what a chart and the record read; a weight whose SDS could not be read at submit is not plotted."""
+    c = _child(child)
+    points = []
+    for row in sorted((r for r in stored if r.get("weight_kg") not in (None, "")),
+                      key=lambda r: _as_date(r["measured_on"])):
+        on = _as_date(row["measured_on"])
+        age_days, corrected_days, age_used = _ages(c["date_of_birth"], c["gestation_weeks"], c["gestation_days"], on)
+        if age_days < 0:
+            age_used = "chronological"  # as weight_sds reports a weight dated before birth
+        sds = row.get("weight_sds")
+        points.append({
+            "visit_id": row.get("visit_id"), "measured_on": on.isoformat(), "weight_kg": float(row["weight_kg"]),
+            "weight_clothing": row.get("weight_clothing"), "sds": sds, "centile": row.get("weight_centile"),
+            "centile_band_words": centile_in_words(sds), "age_days": age_days,
+            "corrected_age_days": corrected_days, "age_used": age_used,
+            "plotted_age_days": corrected_days if age_used == "corrected" else age_days,
+            "error": None if sds is not None else "The weight could not be read against the chart when it was recorded.",
+            "centile_spaces_fallen_since_birth": row.get("centile_spaces_fallen_since_birth"),
+        })
+    return points
 
 
 def weight_facts(child: dict, measurements: list[dict], visit_id) -> dict | None:

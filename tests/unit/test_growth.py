@@ -577,3 +577,42 @@ def test_completed_months_count_as_relativedelta_does_across_month_ends_and_leap
         for end in (start + timedelta(days=j) for j in (0, 1, 27, 28, 29, 30, 31, 58, 59, 60, 61, 180, 364, 365, 366, 700)):
             expected = relativedelta(end, start)
             assert completed_months(start, end) == expected.years * 12 + expected.months, (start, end)
+
+
+@pytest.mark.parametrize("child", [
+    {"sex": "female", "date_of_birth": "2025-01-10", "gestation_weeks": 39, "gestation_days": 3, "birth_weight_kg": 3.4},
+    {"sex": "male", "date_of_birth": "2024-03-01", "gestation_weeks": 30, "gestation_days": 2, "birth_weight_kg": 1.4},
+    {"sex": "male", "date_of_birth": "2025-02-01", "gestation_weeks": 35, "gestation_days": 0, "birth_weight_kg": 2.3},
+], ids=["term", "born-30-weeks", "born-35-weeks"])
+def test_the_stored_series_reads_as_the_computed_one(child):
+    """#17: the record draws the growth stored at submit (growth.stored_series) instead of working it out
+    again; given what submit stored, it reads exactly as growth_series does, across the end of correction
+    for prematurity (first birthday from 32-36 weeks, second before 32), and draws the same chart."""
+    dob = date.fromisoformat(child["date_of_birth"])
+    days = [3, 20, 60, 200, 364, 366, 500, 729, 731, 900]
+    measurements = [{"visit_id": f"v{d}", "measured_on": date.fromordinal(dob.toordinal() + d).isoformat(),
+                     "weight_kg": round(child["birth_weight_kg"] + d * 0.012, 2)} for d in days]
+    measurements.append({"visit_id": "late", "measured_on": "2023-01-01", "weight_kg": 4.0})  # before birth
+    computed = growth.growth_series(child, measurements)
+    stored = [{"visit_id": p["visit_id"], "measured_on": p["measured_on"], "weight_kg": p["weight_kg"],
+               "weight_sds": p["sds"], "weight_centile": p["centile"],
+               "centile_spaces_fallen_since_birth": p["centile_spaces_fallen_since_birth"]} for p in computed]
+    read = growth.stored_series(child, list(reversed(stored)))
+    keys = ("visit_id", "measured_on", "weight_kg", "sds", "centile", "centile_band_words", "age_days",
+            "corrected_age_days", "age_used", "plotted_age_days", "centile_spaces_fallen_since_birth")
+    assert [{k: p[k] for k in keys} for p in read] == [{k: p[k] for k in keys} for p in computed]
+    assert [p["error"] is None for p in read] == [p["error"] is None for p in computed]
+    assert {p["age_used"] for p in read} == ({"chronological"} if child["gestation_weeks"] >= 37
+                                            else {"corrected", "chronological"})
+    assert growth.weight_chart_svg(child, read) == growth.weight_chart_svg(child, computed)
+
+
+def test_the_stored_series_shows_what_was_stored_not_a_new_calculation():
+    """What the rules acted on is what the record prints: a stored SDS is shown as stored."""
+    child = {"sex": "female", "date_of_birth": "2025-01-10", "gestation_weeks": 40, "birth_weight_kg": 3.4}
+    stored = [{"visit_id": "v1", "measured_on": "2025-03-10", "weight_kg": 4.1, "weight_sds": -2.5,
+               "weight_centile": 0.6, "centile_spaces_fallen_since_birth": 3.1}]
+    (point,) = growth.stored_series(child, stored)
+    assert (point["sds"], point["centile"], point["centile_spaces_fallen_since_birth"]) == (-2.5, 0.6, 3.1)
+    assert point["centile_band_words"] == growth.centile_in_words(-2.5)
+    assert growth.growth_series(child, [{"measured_on": "2025-03-10", "weight_kg": 4.1}])[0]["sds"] != -2.5
