@@ -190,27 +190,45 @@ def _outline(view: str, width: int, height: int) -> str:
             f'<rect class="bm-outline" {_OUTLINE} x="56" y="100" width="88" height="148" rx="18"/>')
 
 
+def _rounded_rect(r: Region, radius: float = 6) -> str:
+    """A region as path data: a rectangle with rounded corners, as ``<rect rx="6">`` draws it."""
+    x, y, w, h, k = r.x, r.y, r.w, r.h, radius
+    return (f"M{x + k} {y}h{w - 2 * k}a{k} {k} 0 0 1 {k} {k}v{h - 2 * k}a{k} {k} 0 0 1 {-k} {k}h{-(w - 2 * k)}"
+            f"a{k} {k} 0 0 1 {-k} {-k}v{-(h - 2 * k)}a{k} {k} 0 0 1 {k} {-k}z")
+
+
+def _label(r: Region) -> str:
+    cx, cy = r.centre
+    return (f'<text class="bm-label" {_LABEL} x="{cx:.0f}" y="{cy + 3:.0f}" text-anchor="middle" '
+            f'aria-hidden="true">{escape(short_label(r.site))}</text>')
+
+
 def svg(view: str, marks: Iterable[Mapping[str, Any]] = (), *, buttons: bool = False, form_id: str = "",
-        button_type: str = "submit", label_prefix: str = "Add a mark:") -> str:
+        button_type: str = "submit", label_prefix: str = "Add a mark:", printed: bool = False) -> str:
     """One view as an SVG element.
 
     With ``buttons`` every region holds an HTML button (in a foreignObject) named ``button`` whose value is
     ``add_injury:<site>:<view>``, so tapping a region submits the page's form and adds a mark there. Marks
     are drawn as numbered circles; a circle does not take taps, so the region under it still can be tapped.
     The offline form asks for ``button_type="button"`` and adds the mark itself.
+
+    ``printed`` draws the view for the signed record and "check your answers": the regions as one outlined
+    shape, without their names (a mark's circle covers its region's name, and the numbered list beside the
+    drawing names every mark's place). One element instead of forty; each costs the PDF renderer time.
     """
     key, title, width, height, note = next(v for v in VIEWS if v[0] == view)
     parts = [f'<svg class="bm bm--{key}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
              f'role="group" aria-label="{escape(title)} of the body, {escape(note.lower())}">',
              f"<title>{escape(title)}</title>", _outline(key, width, height)]
-    for r in REGIONS:
-        if r.view != key:
-            continue
+    marks = list(marks)
+    regions = [r for r in REGIONS if r.view == key]
+    if printed:
+        parts.append(f'<path {_REGION} d="{"".join(_rounded_rect(r) for r in regions)}"/>')
+        regions = []
+    for r in regions:
         parts.append(f'<rect class="bm-region" {_REGION} data-site="{r.site}" x="{r.x}" y="{r.y}" width="{r.w}" '
                      f'height="{r.h}" rx="6"><title>{escape(r.label)}</title></rect>')
-        cx, cy = r.centre
-        parts.append(f'<text class="bm-label" {_LABEL} x="{cx:.0f}" y="{cy + 3:.0f}" text-anchor="middle" aria-hidden="true">'
-                     f"{escape(short_label(r.site))}</text>")
+        parts.append(_label(r))
         if buttons:
             form = f' form="{escape(form_id)}"' if form_id else ""
             parts.append(
@@ -252,7 +270,7 @@ def record_map(injuries: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
     marks = placed_marks(injuries)
     if not marks:
         return None
-    views = [{"key": key, "title": title, "note": note, "svg": svg(key, marks)}
+    views = [{"key": key, "title": title, "note": note, "svg": svg(key, marks, printed=True)}
              for key, title, _w, _h, note in VIEWS if key in views_used(marks)]
     return {"views": views,
             "callouts": [{"number": m["number"], "words": mark_words(m, MARK_TYPE_LABELS),

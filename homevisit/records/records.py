@@ -171,6 +171,7 @@ def _environment() -> Environment:
         signed=_signed,
         capitalize_first=_capitalize_first,
         answer_groups=_answer_groups,
+        fact_groups=_fact_groups,
     )
     return env
 
@@ -211,6 +212,19 @@ def _answer_groups(rows: list[dict[str, Any]]) -> list[tuple[str, Any]]:
         else:
             segments.append(("run", [row]))
     return groups
+
+
+def _fact_groups(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A mark's answers as the record prints them: the short ones run together in one paragraph, a question
+    and its answer (bold) after another, and the long free text (an explanation in the carer's words) in
+    full below it. A mark printed as a list of seventeen lines cost the record a sixth more to lay out per
+    mark (#15); every answer is still there, in the same order."""
+    short: list[dict[str, Any]] = []
+    long: list[dict[str, Any]] = []
+    for row in rows:
+        value = str(row["value"])
+        (long if row["observed"] and (len(value) > LONG_ANSWER_CHARS or "\n" in value) else short).append(row)
+    return short, long
 
 
 def _fits_one_line(row: dict[str, Any]) -> bool:

@@ -38,6 +38,7 @@ from homevisit.records.records import (
     StrictURLFetcher,
     URLRefused,
     _answer_groups,
+    _fact_groups,
     html_to_pdf,
     render_batch,
     render_record_html,
@@ -466,12 +467,31 @@ def test_answers_that_may_wrap_get_a_paragraph_of_their_own() -> None:
 def test_answers_run_together_are_each_on_one_line_of_the_page(signed_pdf: bytes, record: dict[str, Any],
                                                                 tmp_path: Path) -> None:
     lines = {words(line) for line in pdf_text(signed_pdf, tmp_path, layout=True).splitlines()}
-    in_runs = [row for kind, group in _answer_groups(answer_rows(record)) if kind == "list"
+    listed = [row for section in record["sections"]
+              for row in section["rows"] + [r for item in section.get("items", []) if section["key"] != "injuries"
+                                            for r in item["rows"]]]
+    in_runs = [row for kind, group in _answer_groups(listed) if kind == "list"
                for segment, content in group if segment == "run" for row in content]
     assert len(in_runs) > 100
     for row in in_runs:
         line = words(f"{row['question']} {row['value']}")
         assert any(line in printed for printed in lines), line
+
+
+def test_each_mark_prints_every_answer_in_one_paragraph(signed_pdf: bytes, record: dict[str, Any],
+                                                       tmp_path: Path) -> None:
+    """#15: a mark's short answers run on in one paragraph, "question: answer" in the order asked, and its
+    long answers follow in full; none is left out."""
+    text = words(pdf_text(signed_pdf, tmp_path))
+    (injuries,) = [s for s in record["sections"] if s["key"] == "injuries"]
+    assert injuries["items"]
+    for item in injuries["items"]:
+        short, long = _fact_groups(item["rows"])
+        assert len(short) + len(long) == len(item["rows"])
+        expected = " · ".join(f"{r['question']}{'' if r['question'].endswith('?') else ':'} {r['value']}" for r in short)
+        assert words(expected) in text
+        for row in long:
+            assert words(row["value"]) in text
 
 
 def test_a_run_of_answers_prints_like_a_paragraph_per_answer(record: dict[str, Any], static_dir: Path,

@@ -136,3 +136,20 @@ def test_text_in_the_drawing_is_escaped() -> None:
     drawing = bodymap.svg("front", buttons=True, form_id='x" onclick="alert(1)')
     assert 'onclick="alert(1)"' not in drawing
     ET.fromstring(drawing)  # still well-formed
+
+
+def test_the_printed_view_draws_every_region_as_one_shape_with_the_marks_on_it():
+    """#15: the record's diagram is the same picture in fewer elements: one outlined shape holding every
+    region of the view (a rounded rectangle each), no region names, and every mark's numbered circle."""
+    marks = bodymap.placed_marks([{"body_site": "left_cheek", "map_view": "face"},
+                                  {"body_site": "chest", "map_view": "front"},
+                                  {"body_site": "chest", "map_view": "front"}])
+    printed = bodymap.svg("front", marks, printed=True)
+    regions = [r for r in bodymap.REGIONS if r.view == "front"]
+    assert printed.count("<path ") == 1 and printed.count("z") >= len(regions)
+    assert 'class="bm-region"' not in printed and "bm-label" not in printed
+    assert printed.count('class="bm-mark"') == 2
+    on_screen = bodymap.svg("front", marks)
+    assert on_screen.count('class="bm-region"') == len(regions) and on_screen.count("bm-label") == len(regions)
+    record = bodymap.record_map([{"body_site": "left_cheek", "map_view": "face"}])
+    assert [v["key"] for v in record["views"]] == ["face"] and "<path " in record["views"][0]["svg"]
