@@ -10,15 +10,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from homevisit.data import store
+from homevisit.data import children as children_data
+from homevisit.data import concerns as concerns_data
+from homevisit.data import visits as visits_data
 from homevisit.domain.dictionary import ACCESS_OUTCOMES, CHOICE, DATE, NO_ACCESS, TEXT, VISITOR_ROLES, Field
 from homevisit.domain.validation import Errors, clean_fields
 from homevisit.services import concerns
 
 WINDOW_DAYS = 90  # the default of the rules' access_window_days (R38); the pages use the rules' setting
 OUTCOME_WORDS = dict(ACCESS_OUTCOMES)
-_NO_ACCESS_SQL = store.sql_literals(NO_ACCESS)
-_NOT_BROUGHT_SQL = "categories LIKE '%\"missed_appointment\"%'"
 
 APPOINTMENT_KINDS = (
     ("health_visitor_clinic", "Health visitor clinic or weigh"),
@@ -66,12 +66,7 @@ def child_events(db: Any, child_id: str, *, since: date) -> list[dict[str, Any]]
     """The child's visits with no access and appointments not brought since ``since``, newest first:
     ``{"on", "kind" ("no_access" | "not_brought"), "words", "by", "visit_id" | "concern_id"}``."""
     events: list[dict[str, Any]] = []
-    for v in store.query(db, f"""
-            SELECT v.id, v.visited_at, v.access_outcome, v.missed_appointments, u.name AS by_name
-            FROM visits v JOIN users u ON u.id = v.visitor_id
-            WHERE v.child_id = ? AND v.status != 'draft' AND substr(v.visited_at, 1, 10) >= ?
-              AND (v.access_outcome IN ({_NO_ACCESS_SQL}) OR COALESCE(v.missed_appointments, 0) > 0)""",
-                         (child_id, since.isoformat())):
+    for v in visits_data.no_access_or_missed_since(db, child_id, since.isoformat()):
         if v["access_outcome"] in NO_ACCESS:
             events.append({"on": v["visited_at"][:10], "at": v["visited_at"], "kind": "no_access",
                            "words": OUTCOME_WORDS[v["access_outcome"]], "by": v["by_name"], "visit_id": v["id"]})
@@ -81,10 +76,7 @@ def child_events(db: Any, child_id: str, *, since: date) -> list[dict[str, Any]]
                            "by": v["by_name"],
                            "words": f"{n} missed {'appointment' if n == 1 else 'appointments'} recorded at a visit",
                            "visit_id": v["id"]})
-    for k in store.query(db, f"""
-            SELECT k.id, k.occurred_on, k.source, u.name AS by_name FROM concerns k
-            JOIN users u ON u.id = k.recorded_by
-            WHERE k.child_id = ? AND k.occurred_on >= ? AND k.{_NOT_BROUGHT_SQL}""", (child_id, since.isoformat())):
+    for k in concerns_data.not_brought_since(db, child_id, since.isoformat()):
         events.append({"on": k["occurred_on"], "at": k["occurred_on"], "kind": "not_brought", "count": 1,
                        "by": k["by_name"],
                        "words": f"Was not brought: {k['source'] or 'an appointment'}", "concern_id": k["id"]})
@@ -100,19 +92,7 @@ def failures(events: list[dict[str, Any]]) -> int:
 def team_patterns(db: Any, team_id: int, *, since: date, minimum: int = 2) -> list[dict[str, Any]]:
     """The team's children with ``minimum`` or more failed contacts since ``since``, most first:
     ``{"id", "given_name", "family_name", "child_protection_plan", "no_access", "not_brought", "last_on"}``."""
-    rows = store.query(db, f"""
-        SELECT c.id, c.given_name, c.family_name, c.child_protection_plan,
-          (SELECT COUNT(*) FROM visits v WHERE v.child_id = c.id AND v.status != 'draft'
-             AND substr(v.visited_at, 1, 10) >= :since AND v.access_outcome IN ({_NO_ACCESS_SQL})) AS no_access,
-          (SELECT COALESCE(SUM(v.missed_appointments), 0) FROM visits v WHERE v.child_id = c.id
-             AND v.status != 'draft' AND substr(v.visited_at, 1, 10) >= :since)
-          + (SELECT COUNT(*) FROM concerns k WHERE k.child_id = c.id AND k.occurred_on >= :since
-             AND k.{_NOT_BROUGHT_SQL}) AS not_brought,
-          (SELECT MAX(d) FROM (
-             SELECT substr(v.visited_at, 1, 10) AS d FROM visits v WHERE v.child_id = c.id AND v.status != 'draft'
-               AND (v.access_outcome IN ({_NO_ACCESS_SQL}) OR COALESCE(v.missed_appointments, 0) > 0)
-             UNION ALL SELECT k.occurred_on FROM concerns k WHERE k.child_id = c.id AND k.{_NOT_BROUGHT_SQL})) AS last_on
-        FROM children c WHERE c.team_id = :team""", {"since": since.isoformat(), "team": team_id})
+    rows = children_data.failed_contact_counts(db, team_id, since.isoformat())
     found = [r for r in rows if r["no_access"] + r["not_brought"] >= minimum]
     found.sort(key=lambda r: (-(r["no_access"] + r["not_brought"]), r["family_name"], r["given_name"]))
     return found

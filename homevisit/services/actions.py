@@ -10,6 +10,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from homevisit.data import actions as actions_data
+from homevisit.data import rule_hits as rule_hits_data
 from homevisit.data import store
 from homevisit.domain import rules as rules_mod
 from homevisit.domain.calendar import utc_now_text
@@ -57,8 +59,7 @@ def store_actions(db: Any, raised: list[dict[str, Any]], *, visit: dict[str, Any
     with store.write(db):
         for item in raised:
             due = _utc(item["due_at"])
-            existing = store.query_one(db, "SELECT * FROM actions WHERE child_id = ? AND rule_id = ? AND status = 'open' "
-                                           "ORDER BY created_at LIMIT 1", (child["id"], item["rule_id"]))
+            existing = actions_data.open_for_rule(db, child["id"], item["rule_id"])
             if existing is None:
                 row = {
                     "id": str(uuid.uuid4()), "child_id": child["id"], "team_id": user["team_id"],
@@ -70,7 +71,7 @@ def store_actions(db: Any, raised: list[dict[str, Any]], *, visit: dict[str, Any
                     "requires_referral": int(bool(item.get("requires_referral"))), "category": item.get("category") or "",
                     "status": "open", "created_at": now,
                 }
-                store.insert(db, "actions", row)
+                actions_data.insert(db, row)
                 audit.record(db, action="raise", object_type="action", object_id=row["id"], child_id=child["id"],
                              user=user, detail={"rule_id": row["rule_id"], "visit_id": row["visit_id"],
                                                 "concern_id": concern_id})
@@ -83,15 +84,15 @@ def store_actions(db: Any, raised: list[dict[str, Any]], *, visit: dict[str, Any
                 if _URGENCY_RANK[item["severity"]] < _URGENCY_RANK.get(existing["severity"], 9):
                     changes["severity"] = item["severity"]
                 if changes:
-                    store.update(db, "actions", "id", action_id, changes)
+                    actions_data.update(db, action_id, changes)
                 audit.record(db, action="raise_again", object_type="action", object_id=action_id, child_id=child["id"],
                              user=user, detail={"rule_id": item["rule_id"], "visit_id": None if concern_id else visit["id"],
                                                 "concern_id": concern_id, **changes})
-            store.insert(db, "rule_hits", {"child_id": child["id"], "visit_id": None if concern_id else visit["id"],
-                                           "concern_id": concern_id, "rule_id": item["rule_id"], "action_id": action_id,
-                                           "severity": item["severity"], "reasons": item.get("reasons") or "",
-                                           "recorded_by": user["id"], "created_at": now})
-            stored = store.query_one(db, "SELECT * FROM actions WHERE id = ?", (action_id,))
+            rule_hits_data.insert(db, {"child_id": child["id"], "visit_id": None if concern_id else visit["id"],
+                                       "concern_id": concern_id, "rule_id": item["rule_id"], "action_id": action_id,
+                                       "severity": item["severity"], "reasons": item.get("reasons") or "",
+                                       "recorded_by": user["id"], "created_at": now})
+            stored = actions_data.by_id(db, action_id)
             assert stored is not None  # written just above, in this transaction
             result.append(stored)
     return result
@@ -102,16 +103,7 @@ _URGENCY_RANK = {"immediate": 0, "same_day": 1, "within_days": 2, "monitor": 3}
 
 def actions_for_visit(db: Any, visit_id: str) -> list[dict[str, Any]]:
     """The actions a visit requires (raised by it, or already open and raised again), most urgent first."""
-    return store.query(db, f"""SELECT a.*, h.reasons AS hit_reasons, (a.visit_id IS NOT ? ) AS raised_earlier,
-                               cu.name AS completed_by_name, su.name AS countersigned_by_name
-                               FROM rule_hits h JOIN actions a ON a.id = h.action_id
-                               LEFT JOIN users cu ON cu.id = a.completed_by
-                               LEFT JOIN users su ON su.id = a.countersigned_by
-                               WHERE h.visit_id = ? ORDER BY {_URGENCY}, a.rule_id""", (visit_id, visit_id))
-
-
-_URGENCY = ("CASE a.severity WHEN 'immediate' THEN 0 WHEN 'same_day' THEN 1 WHEN 'within_days' THEN 2 ELSE 3 END, "
-            "a.due_at")
+    return actions_data.for_visit(db, visit_id)
 
 
 def action_payload(a: dict[str, Any]) -> dict[str, Any]:
@@ -124,10 +116,7 @@ def action_payload(a: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_action(db: Any, action_id: str, user: dict[str, Any]) -> dict[str, Any]:
-    row = store.query_one(db, """SELECT a.*, c.given_name, c.family_name, cu.name AS completed_by_name,
-                                 su.name AS countersigned_by_name FROM actions a JOIN children c ON c.id = a.child_id
-                                 LEFT JOIN users cu ON cu.id = a.completed_by LEFT JOIN users su ON su.id = a.countersigned_by
-                                 WHERE a.id = ? AND a.team_id = ?""", (action_id, user["team_id"]))
+    row = actions_data.in_team_with_names(db, action_id, user["team_id"])
     if row is None:
         raise NotFound(action_id)
     return row
@@ -136,25 +125,8 @@ def get_action(db: Any, action_id: str, user: dict[str, Any]) -> dict[str, Any]:
 def list_actions(db: Any, team_id: int, *, status: str | None = None, overdue: bool = False, child_id: str | None = None,
                  owner_user_id: int | None = None, now: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
     """The team's actions with the child's name, filtered; most urgent first."""
-    where = ["a.team_id = ?"]
-    params: list[Any] = [team_id]
-    if status:
-        where.append("a.status = ?")
-        params.append(status)
-    if overdue:
-        where.append("a.status = 'open' AND a.due_at < ?")
-        params.append(now or utc_now_text())
-    if child_id:
-        where.append("a.child_id = ?")
-        params.append(child_id)
-    if owner_user_id:
-        where.append("a.owner_user_id = ?")
-        params.append(owner_user_id)
-    params.append(limit)
-    return store.query(db, f"""SELECT a.*, c.given_name, c.family_name, ou.name AS owner_name
-                               FROM actions a JOIN children c ON c.id = a.child_id
-                               LEFT JOIN users ou ON ou.id = a.owner_user_id
-                               WHERE {' AND '.join(where)} ORDER BY {_URGENCY} LIMIT ?""", params)
+    return actions_data.for_team(db, team_id, status=status, overdue_before=(now or utc_now_text()) if overdue else None,
+                                 child_id=child_id, owner_user_id=owner_user_id, limit=limit)
 
 
 def complete(db: Any, action_id: str, user: dict[str, Any], *, outcome: str | None = None,
@@ -178,7 +150,7 @@ def complete(db: Any, action_id: str, user: dict[str, Any], *, outcome: str | No
             raise ActionError("outcome", "This action has already been closed")
         changes = {"status": "done" if outcome else "not_done", "outcome": outcome or None,
                    "not_done_reason": not_done_reason or None, "completed_by": user["id"], "completed_at": utc_now_text()}
-        store.update(db, "actions", "id", action_id, changes)
+        actions_data.update(db, action_id, changes)
         audit.record(db, action="complete" if outcome else "not_done", object_type="action", object_id=action_id,
                      child_id=action["child_id"], user=user, detail={"rule_id": action["rule_id"]})
     return get_action(db, action_id, user)
@@ -197,8 +169,8 @@ def countersign(db: Any, action_id: str, supervisor: dict[str, Any], note: str =
             raise ActionError("note", "Only a 'not done' decision awaiting countersignature can be countersigned")
         if action["completed_by"] == supervisor["id"]:
             raise ActionError("note", "Another supervisor must countersign a decision you made yourself")
-        store.update(db, "actions", "id", action_id, {"countersigned_by": supervisor["id"], "countersigned_at": utc_now_text(),
-                                                      "countersign_note": note or None})
+        actions_data.update(db, action_id, {"countersigned_by": supervisor["id"], "countersigned_at": utc_now_text(),
+                                            "countersign_note": note or None})
         audit.record(db, action="countersign", object_type="action", object_id=action_id, child_id=action["child_id"],
                      user=supervisor, detail={"rule_id": action["rule_id"]})
     return get_action(db, action_id, supervisor)
@@ -208,10 +180,9 @@ def escalate_overdue(db: Any, team_id: int, *, now: str | None = None) -> int:
     """Mark open actions past their deadline as escalated to the supervisor; returns how many were escalated now."""
     now = now or utc_now_text()
     with store.write(db):
-        rows = store.query(db, "SELECT id, child_id, rule_id FROM actions WHERE team_id = ? AND status = 'open' "
-                               "AND due_at < ? AND escalated_at IS NULL", (team_id, now))
+        rows = actions_data.overdue_unescalated(db, team_id, now)
         for row in rows:
-            store.update(db, "actions", "id", row["id"], {"escalated_at": now})
+            actions_data.update(db, row["id"], {"escalated_at": now})
             audit.record(db, action="escalate", object_type="action", object_id=row["id"], child_id=row["child_id"],
                          detail={"rule_id": row["rule_id"], "reason": "overdue"})
     return len(rows)

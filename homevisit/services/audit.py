@@ -10,6 +10,7 @@ import hashlib
 import json
 from typing import Any
 
+from homevisit.data import audit_log as audit_log_data
 from homevisit.data import store
 from homevisit.domain.calendar import utc_now
 
@@ -30,7 +31,7 @@ def record(db: Any, *, action: str, object_type: str, object_id: Any = None, use
     Opens its own write transaction unless one is already open, so the entry commits with the change.
     """
     with store.write(db):
-        last = store.query_one(db, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+        last = audit_log_data.last_hash(db)
         prev_hash = last["hash"] if last else GENESIS
         entry = {
             "at": utc_now().isoformat(timespec="microseconds"),
@@ -45,15 +46,14 @@ def record(db: Any, *, action: str, object_type: str, object_id: Any = None, use
         }
         entry["prev_hash"] = prev_hash
         entry["hash"] = _entry_hash(prev_hash, entry)
-        store.insert(db, "audit_log", entry)
+        audit_log_data.insert(db, entry)
 
 
 def verify_chain(db: Any) -> dict[str, Any]:
     """Walk the whole chain: ``{"ok": True, "entries": n}`` or the first broken entry's id and why."""
     prev_hash = GENESIS
     count = 0
-    for row in db.conn.execute("SELECT * FROM audit_log ORDER BY id"):
-        entry = dict(row)
+    for entry in audit_log_data.all_in_order(db):
         count += 1
         if entry["prev_hash"] != prev_hash:
             return {"ok": False, "entries": count, "first_broken_id": entry["id"],
@@ -67,7 +67,4 @@ def verify_chain(db: Any) -> dict[str, Any]:
 
 def entries_for_child(db: Any, child_id: str, *, limit: int = 500) -> list[dict[str, Any]]:
     """Who did what with one child's record, newest first, with the person's name."""
-    return store.query(db, """
-        SELECT a.*, u.name AS user_name, u.email AS user_email FROM audit_log a
-        LEFT JOIN users u ON u.id = a.user_id
-        WHERE a.child_id = ? ORDER BY a.id DESC LIMIT ?""", (child_id, limit))
+    return audit_log_data.for_child(db, child_id, limit)

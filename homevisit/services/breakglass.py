@@ -22,7 +22,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from homevisit.data import actions as actions_data
+from homevisit.data import allocations as allocations_data
+from homevisit.data import audit_log as audit_log_data
+from homevisit.data import break_glass as break_glass_data
+from homevisit.data import children as children_data
+from homevisit.data import concerns as concerns_data
 from homevisit.data import store
+from homevisit.data import visits as visits_data
 from homevisit.domain.calendar import utc_now
 from homevisit.services import audit, visits
 
@@ -76,10 +83,9 @@ def find_child(db: Any, identifier: Any) -> dict[str, Any] | None:
     text = (identifier if isinstance(identifier, str) else "").strip()
     digits = re.sub(r"[\s-]", "", text)
     if re.fullmatch(r"\d{10}", digits):
-        return store.query_one(db, "SELECT * FROM children WHERE nhs_number = ? ORDER BY created_at LIMIT 1",
-                               (digits,))
+        return children_data.first_by_nhs_number(db, digits)
     if re.fullmatch(r"[0-9a-fA-F-]{36}", text):
-        return store.query_one(db, "SELECT * FROM children WHERE id = ?", (text.lower(),))
+        return children_data.by_id(db, text.lower())
     return None
 
 
@@ -108,7 +114,7 @@ def request_access(db: Any, user: dict[str, Any], identifier: Any, reason: Any, 
              "user_id": user["id"], "user_team_id": user["team_id"], "reason": text,
              "created_at": _iso(moment), "expires_at": _iso(moment + timedelta(hours=hours))}
     with store.write(db):
-        store.insert(db, "break_glass", grant)
+        break_glass_data.insert(db, grant)
         audit.record(db, action="break_glass", object_type="child", object_id=child["id"], child_id=child["id"],
                      user=user, detail={"grant": grant["id"], "reason": text, "expires_at": grant["expires_at"],
                                         "child_team_id": child["team_id"]})
@@ -117,7 +123,7 @@ def request_access(db: Any, user: dict[str, Any], identifier: Any, reason: Any, 
 
 def active_grant(db: Any, grant_id: str, user: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
     """The caller's own grant while it lasts; NotFound for anyone else's, and for one that has ended."""
-    grant = store.query_one(db, "SELECT * FROM break_glass WHERE id = ? AND user_id = ?", (grant_id, user["id"]))
+    grant = break_glass_data.for_user(db, grant_id, user["id"])
     if grant is None:
         raise NotFound(grant_id)
     if _iso(now or utc_now()) >= grant["expires_at"]:
@@ -129,9 +135,7 @@ def active_grant(db: Any, grant_id: str, user: dict[str, Any], *, now: datetime 
 
 def child_under_grant(db: Any, grant: dict[str, Any], user: dict[str, Any], *, log_view: bool = True) -> dict[str, Any]:
     """The child a live grant opens, each view written to the audit log with the grant's id."""
-    child = store.query_one(db, """SELECT c.*, u.name AS lead_name, t.name AS team_name FROM children c
-                                   LEFT JOIN users u ON u.id = c.lead_user_id JOIN teams t ON t.id = c.team_id
-                                   WHERE c.id = ?""", (grant["child_id"],))
+    child = children_data.with_lead_and_team_name(db, grant["child_id"])
     if child is None:
         raise NotFound(grant["id"])
     if log_view:
@@ -143,10 +147,7 @@ def child_under_grant(db: Any, grant: dict[str, Any], user: dict[str, Any], *, l
 def visit_under_grant(db: Any, grant: dict[str, Any], visit_id: str, user: dict[str, Any]) -> dict[str, Any]:
     """One submitted or signed visit of the granted child (never a draft), the view audited."""
 
-    row = store.query_one(db, """SELECT v.*, u.name AS visitor_name, s.name AS signer_name FROM visits v
-                                 JOIN users u ON u.id = v.visitor_id LEFT JOIN users s ON s.id = v.signed_by
-                                 WHERE v.id = ? AND v.child_id = ? AND v.status != 'draft'""",
-                          (visit_id, grant["child_id"]))
+    row = visits_data.not_draft_with_visitor_and_signer(db, visit_id, grant["child_id"])
     if row is None:
         raise NotFound(visit_id)
     visit = visits.with_rows(db, row)
@@ -159,59 +160,37 @@ def record_for_grant(db: Any, grant: dict[str, Any]) -> dict[str, Any]:
     """What the read-only page shows: visits (not drafts), open actions, concerns, who holds the case."""
     child_id = grant["child_id"]
     return {
-        "visits": store.query(db, """SELECT v.id, v.status, v.visited_at, v.visitor_role, v.child_seen, v.weight_kg,
-                                            v.weight_centile, u.name AS visitor_name FROM visits v
-                                     JOIN users u ON u.id = v.visitor_id
-                                     WHERE v.child_id = ? AND v.status != 'draft'
-                                     ORDER BY v.visited_at DESC""", (child_id,)),
-        "open_actions": store.query(db, """SELECT id, rule_id, title, severity, due_at FROM actions
-                                           WHERE child_id = ? AND status = 'open' ORDER BY due_at""", (child_id,)),
-        "concerns": store.query(db, """SELECT c.occurred_on, c.summary, c.reporter_role, c.agency, u.name AS recorded_by_name
-                                       FROM concerns c JOIN users u ON u.id = c.recorded_by
-                                       WHERE c.child_id = ? ORDER BY c.occurred_on DESC""", (child_id,)),
-        "allocations": store.query(db, """SELECT a.started_on, a.ended_on, a.role, u.name AS user_name, u.email AS user_email
-                                          FROM allocations a JOIN users u ON u.id = a.user_id
-                                          WHERE a.child_id = ? ORDER BY a.started_on""", (child_id,)),
+        "visits": visits_data.not_draft_summaries_for_child(db, child_id),
+        "open_actions": actions_data.open_summaries_for_child(db, child_id),
+        "concerns": concerns_data.summaries_with_recorder(db, child_id),
+        "allocations": allocations_data.history_with_user(db, child_id),
     }
 
 
 def grants_for_user(db: Any, user: dict[str, Any], *, now: datetime | None = None) -> list[dict[str, Any]]:
     """The caller's grants that are still running, newest first."""
-    return store.query(db, """SELECT g.*, c.given_name, c.family_name FROM break_glass g
-                              JOIN children c ON c.id = g.child_id
-                              WHERE g.user_id = ? AND g.expires_at > ? ORDER BY g.created_at DESC""",
-                       (user["id"], _iso(now or utc_now())))
+    return break_glass_data.running_for_user(db, user["id"], _iso(now or utc_now()))
 
 
 def alerts_for_team(db: Any, team_id: int) -> list[dict[str, Any]]:
     """Break-glass openings of this team's children that no supervisor has acknowledged yet."""
-    return store.query(db, """SELECT g.*, c.given_name, c.family_name, u.name AS user_name, u.email AS user_email,
-                                     u.role AS user_role, u.visitor_role AS user_visitor_role, t.name AS user_team_name
-                              FROM break_glass g JOIN children c ON c.id = g.child_id
-                              JOIN users u ON u.id = g.user_id JOIN teams t ON t.id = g.user_team_id
-                              WHERE g.child_team_id = ? AND g.acknowledged_at IS NULL
-                              ORDER BY g.created_at DESC""", (team_id,))
+    return break_glass_data.unacknowledged_for_team(db, team_id)
 
 
 def grants_for_child(db: Any, child_id: str) -> list[dict[str, Any]]:
     """Every break-glass opening of one child, newest first (for the "who has viewed" page)."""
-    return store.query(db, """SELECT g.*, u.name AS user_name, u.email AS user_email, t.name AS user_team_name,
-                                     a.name AS acknowledged_by_name
-                              FROM break_glass g JOIN users u ON u.id = g.user_id JOIN teams t ON t.id = g.user_team_id
-                              LEFT JOIN users a ON a.id = g.acknowledged_by
-                              WHERE g.child_id = ? ORDER BY g.created_at DESC""", (child_id,))
+    return break_glass_data.for_child_with_names(db, child_id)
 
 
 def acknowledge(db: Any, grant_id: str, supervisor: dict[str, Any]) -> bool:
     """A supervisor of the child's team has seen the alert; False when it is not theirs to acknowledge."""
     with store.write(db):
-        grant = store.query_one(db, "SELECT * FROM break_glass WHERE id = ? AND child_team_id = ?",
-                                (grant_id, supervisor["team_id"]))
+        grant = break_glass_data.on_team_child(db, grant_id, supervisor["team_id"])
         if grant is None:
             return False
         if grant["acknowledged_at"] is None:
-            store.update(db, "break_glass", "id", grant_id, {"acknowledged_by": supervisor["id"],
-                                                              "acknowledged_at": _iso(utc_now())})
+            break_glass_data.set_fields(db, grant_id, {"acknowledged_by": supervisor["id"],
+                                                       "acknowledged_at": _iso(utc_now())})
             audit.record(db, action="break_glass_acknowledged", object_type="break_glass", object_id=grant_id,
                          child_id=grant["child_id"], user=supervisor)
     return True
@@ -220,12 +199,7 @@ def acknowledge(db: Any, grant_id: str, supervisor: dict[str, Any]) -> bool:
 def viewers_of_child(db: Any, child_id: str, *, limit: int = 2000) -> dict[str, Any]:
     """Who has seen or taken away this child's record: each person with their count and last time, and the
     full list of views, exports and emergency openings, newest first."""
-    rows = store.query(db, """
-        SELECT a.id, a.at, a.action, a.object_type, a.object_id, a.user_id, a.user_role, a.detail,
-               u.name AS user_name, u.email AS user_email, t.name AS team_name
-        FROM audit_log a LEFT JOIN users u ON u.id = a.user_id LEFT JOIN teams t ON t.id = a.team_id
-        WHERE a.child_id = ? AND (a.action IN ('view', 'break_glass') OR a.action LIKE 'export%')
-        ORDER BY a.id DESC LIMIT ?""", (child_id, limit))
+    rows = audit_log_data.views_and_exports_for_child(db, child_id, limit)
     people: dict[Any, dict[str, Any]] = {}
     for row in rows:
         person = people.setdefault(row["user_id"], {"user_id": row["user_id"], "name": row["user_name"],

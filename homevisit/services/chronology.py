@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from homevisit.data import store
+from homevisit.data import actions as actions_data
+from homevisit.data import concerns as concerns_data
+from homevisit.data import referrals as referrals_data
+from homevisit.data import visits as visits_data
 
 KINDS = ("visit", "concern", "action", "referral", "strategy")
 REFERRAL_EVENT_WORDS = {"sent": "Referral sent", "acknowledgement": "The hub acknowledged the referral",
@@ -23,10 +26,7 @@ def chronology_for(db: Any, child: dict[str, Any], *, newest_first: bool = True,
     """Dated entries with who, what, and where it came from; filtered by kind and professional."""
     entries: list[dict[str, Any]] = []
     if "visit" in kinds:
-        for v in store.query(db, """SELECT v.id, v.visited_at, v.visitor_role, v.child_seen, v.weight_kg, v.weight_centile,
-                                           v.status, v.visitor_id, u.name AS visitor_name, v.observed_verbatim
-                                    FROM visits v JOIN users u ON u.id = v.visitor_id
-                                    WHERE v.child_id = ? AND v.status != 'draft'""", (child["id"],)):
+        for v in visits_data.not_draft_chronology_for_child(db, child["id"]):
             if professional_id and v["visitor_id"] != professional_id:
                 continue
             summary = "Child seen" if v["child_seen"] in ("awake", "asleep") else "Child not seen"
@@ -38,16 +38,14 @@ def chronology_for(db: Any, child: dict[str, Any], *, newest_first: bool = True,
                             "by_id": v["visitor_id"], "role": v["visitor_role"], "summary": summary,
                             "detail": v["observed_verbatim"] or "", "status": v["status"]})
     if "concern" in kinds:
-        for c in store.query(db, """SELECT k.*, u.name AS recorder_name FROM concerns k JOIN users u ON u.id = k.recorded_by
-                                    WHERE k.child_id = ?""", (child["id"],)):
+        for c in concerns_data.for_child_with_recorder_name(db, child["id"]):
             if professional_id and c["recorded_by"] != professional_id:
                 continue
             entries.append({"kind": "concern", "id": c["id"], "at": c["occurred_on"], "by": c["recorder_name"],
                             "by_id": c["recorded_by"], "role": c["reporter_role"], "summary": c["summary"],
                             "detail": c["source"], "agency": c["agency"], "status": "recorded"})
     if "action" in kinds:
-        for a in store.query(db, """SELECT a.*, u.name AS completed_by_name FROM actions a
-                                    LEFT JOIN users u ON u.id = a.completed_by WHERE a.child_id = ?""", (child["id"],)):
+        for a in actions_data.for_child_with_completer_name(db, child["id"]):
             if professional_id and a["owner_user_id"] != professional_id and a["completed_by"] != professional_id:
                 continue
             entries.append({"kind": "action", "id": a["id"], "at": a["created_at"], "by": a["completed_by_name"] or "",
@@ -55,9 +53,7 @@ def chronology_for(db: Any, child: dict[str, Any], *, newest_first: bool = True,
                             "detail": a["reasons"], "status": a["status"], "severity": a["severity"],
                             "due_at": a["due_at"], "source": a["source"]})
     if "referral" in kinds:
-        for x in store.query(db, """SELECT x.*, r.agency, r.referrer_id, u.name AS recorder_name
-                                    FROM referral_responses x JOIN referrals r ON r.id = x.referral_id
-                                    LEFT JOIN users u ON u.id = x.recorded_by WHERE r.child_id = ?""", (child["id"],)):
+        for x in referrals_data.responses_for_child_with_referral(db, child["id"]):
             if professional_id and x["recorded_by"] != professional_id and x["referrer_id"] != professional_id:
                 continue
             summary = REFERRAL_EVENT_WORDS.get(x["kind"], x["kind"])
@@ -69,8 +65,7 @@ def chronology_for(db: Any, child: dict[str, Any], *, newest_first: bool = True,
                             "by_id": x["recorded_by"], "role": x["kind"], "summary": summary,
                             "detail": x["reasons"] or "", "agency": x["agency"], "status": x["kind"]})
     if "strategy" in kinds:
-        for s in store.query(db, """SELECT s.*, u.name AS recorder_name FROM strategy_discussions s
-                                    JOIN users u ON u.id = s.recorded_by WHERE s.child_id = ?""", (child["id"],)):
+        for s in referrals_data.strategies_for_child_with_recorder_name(db, child["id"]):
             if professional_id and s["recorded_by"] != professional_id:
                 continue
             entries.append({"kind": "strategy", "id": s["id"], "at": s["held_at"], "by": s["recorder_name"],

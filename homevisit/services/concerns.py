@@ -10,6 +10,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+from homevisit.data import concerns as concerns_data
 from homevisit.data import store
 from homevisit.domain.calendar import utc_now_text
 from homevisit.domain.dictionary import BODY_SITES, CHOICE, DATE, INJURY_BY_NAME, MULTI, TEXT, VISITOR_ROLES, Field
@@ -97,7 +98,7 @@ def record_concern(db: Any, child: dict[str, Any], user: dict[str, Any], data: d
                "agency": clean.get("agency") or "", "source": clean.get("source") or "", "summary": clean["summary"],
                "categories": clean["categories"], "disclosure": None, "created_at": utc_now_text()}
     with store.write(db):
-        store.insert(db, "concerns", concern)
+        concerns_data.insert(db, concern)
         audit.record(db, action="record_concern", object_type="concern", object_id=concern["id"], child_id=child["id"],
                      user=user, detail={"categories": clean["categories"]})
         raised = actions_mod.derive_and_store(db, visit=as_visit({**concern, **clean}, user), child=child,

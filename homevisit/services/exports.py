@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from homevisit.data import actions as actions_data
+from homevisit.data import children as children_data
+from homevisit.data import concerns as concerns_data
 from homevisit.data import store
+from homevisit.data import users as users_data
+from homevisit.data import visits as visits_data
 from homevisit.domain.calendar import utc_now_text
 from homevisit.domain.dictionary import (
     BODY_SITES,
@@ -246,29 +251,12 @@ class VisitFilter:
 
     def where(self) -> tuple[str, list[Any]]:
         """The SQL condition on visits ``v`` and its parameters: always the team's visits only."""
-        clauses, params = ["v.team_id = ?"], list[Any]([self.team_id])
-        if not self.include_drafts:
-            clauses.append("v.status != 'draft'")
-        if self.date_from:
-            clauses.append("v.visited_at >= ?")
-            params.append(self.date_from.isoformat())
-        if self.date_to:  # visited_at is ISO text: all of the end date sorts before the next day
-            clauses.append("v.visited_at < ?")
-            params.append((self.date_to + timedelta(days=1)).isoformat())
-        if self.child_id:
-            clauses.append("v.child_id = ?")
-            params.append(self.child_id)
-        if self.practitioners:
-            clauses.append(f"v.visitor_id IN ({', '.join('?' * len(self.practitioners))})")
-            params.extend(self.practitioners)
-        if self.rules or self.action_statuses:  # both given: the same action matches both
-            fired = "SELECT 1 FROM actions a WHERE a.visit_id = v.id AND a.team_id = v.team_id"
-            for column, values in (("rule_id", self.rules), ("status", self.action_statuses)):
-                if values:
-                    fired += f" AND a.{column} IN ({', '.join('?' * len(values))})"
-                    params.extend(values)
-            clauses.append(f"EXISTS ({fired})")
-        return " AND ".join(clauses), params
+        return visits_data.export_where(
+            self.team_id, include_drafts=self.include_drafts,
+            date_from=self.date_from.isoformat() if self.date_from else None,
+            date_before=(self.date_to + timedelta(days=1)).isoformat() if self.date_to else None,
+            child_id=self.child_id, practitioners=self.practitioners, rules=self.rules,
+            action_statuses=self.action_statuses)
 
     def described(self) -> dict[str, Any]:
         """The filter as the audit log keeps it."""
@@ -308,14 +296,13 @@ def parse_filters(db: Any, user: dict[str, Any], args: Mapping[str, Sequence[str
     if any(team != str(user["team_id"]) for team in _given(args, "team")):
         raise NotFound("team")  # admins export their own team: there is no cross-team role yet
     child_id = next(iter(_given(args, "child_id")), None)
-    if child_id and not store.query_one(db, "SELECT 1 FROM children WHERE id = ? AND team_id = ?",
-                                        (child_id, user["team_id"])):
+    if child_id and not children_data.one_if_in_team(db, child_id, user["team_id"]):
         raise NotFound(child_id)
     practitioners = _given(args, "practitioner")
     if not all(p.isdigit() for p in practitioners):
         errors["practitioner"] = ["Select a practitioner from the list"]
     elif practitioners and not {int(p) for p in practitioners} <= {
-            r["id"] for r in store.query(db, "SELECT id FROM users WHERE team_id = ?", (user["team_id"],))}:
+            r["id"] for r in users_data.ids_in_team(db, user["team_id"])}:
         raise NotFound("practitioner")
     rules, statuses = _given(args, "rule"), _given(args, "action_status")
     if not all(_RULE_ID.match(r) for r in rules):
@@ -331,13 +318,10 @@ def parse_filters(db: Any, user: dict[str, Any], args: Mapping[str, Sequence[str
 
 def form_choices(db: Any, user: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """What the Export page offers: the team's children, its people, and the rules that have fired."""
-    team = (user["team_id"],)
-    return {"children": store.query(db, "SELECT id, given_name, family_name, date_of_birth FROM children WHERE team_id = ? "
-                                        "ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE", team),
-            "practitioners": store.query(db, "SELECT id, name FROM users WHERE team_id = ? ORDER BY name COLLATE NOCASE",
-                                         team),
-            "rules": store.query(db, "SELECT rule_id, MAX(title) AS title FROM actions WHERE team_id = ? "
-                                     "GROUP BY rule_id ORDER BY rule_id", team)}
+    team_id = user["team_id"]
+    return {"children": children_data.offline_caseload(db, team_id),
+            "practitioners": users_data.ids_and_names_in_team(db, team_id),
+            "rules": actions_data.fired_rules(db, team_id)}
 
 
 # --- redaction -------------------------------------------------------------------------------------
@@ -387,12 +371,9 @@ def _alternation(words: set[str], flags: int) -> re.Pattern[str] | None:
 
 def redactor_for_child(db: Any, child: dict[str, Any]) -> Redactor:
     """A :class:`Redactor` that knows the third parties named in one child's record."""
-    names = [r["name"] for r in store.query(db, "SELECT p.name FROM carers_present p JOIN visits v ON v.id = p.visit_id "
-                                                "WHERE v.child_id = ? AND p.name IS NOT NULL", (child["id"],))]
-    names += [r["name"] for r in store.query(db, "SELECT i.explanation_given_by AS name FROM injuries i JOIN visits v "
-                                                 "ON v.id = i.visit_id WHERE v.child_id = ? AND name IS NOT NULL",
-                                             (child["id"],))]
-    for row in store.query(db, "SELECT source FROM concerns WHERE child_id = ?", (child["id"],)):
+    names = [r["name"] for r in visits_data.carer_names_for_child(db, child["id"])]
+    names += [r["name"] for r in visits_data.injury_explainers_for_child(db, child["id"])]
+    for row in concerns_data.sources_for_child(db, child["id"]):
         names += _CAPITALISED_RUN.findall(row["source"] or "")
     return Redactor(names, keep=(child["given_name"], child["family_name"]))
 

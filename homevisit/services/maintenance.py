@@ -9,7 +9,7 @@ Backup
     the signing key and certificate (needed to check old records and to keep signing as the same
     organisation), the instance's ``secret_key``, ``config.py`` and ``rules.toml`` when present, and a
     ``manifest.json`` with the row count of every table, the audit chain's length and head, and the SHA-256
-    of every file. The backup checks itself (``PRAGMA integrity_check`` and the audit chain) before it says
+    of every file. The backup checks itself (SQLite's integrity check and the audit chain) before it says
     it is done. It holds everything needed to run the service as it was: keep it as safe as the server.
 
 Restore
@@ -37,13 +37,19 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from homevisit.data import audit_log as audit_log_data
+from homevisit.data import children as children_data
+from homevisit.data import database as database_data
+from homevisit.data import login_attempts as login_attempts_data
+from homevisit.data import records as records_data
+from homevisit.data import sessions as sessions_data
 from homevisit.data import store
+from homevisit.data import visits as visits_data
 from homevisit.domain.calendar import utc_now, utc_now_text
 from homevisit.services import audit
 
@@ -127,23 +133,16 @@ def _copy_tree_private(source: Path, target: Path) -> list[Path]:
     return copied
 
 
-def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """The number of rows in every table of the database (SQLite's own tables left out)."""
-    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                        "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    return {name: conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0] for name in names}
-
-
 def check_database(path: Path) -> dict[str, Any]:
     """Integrity, audit chain and counts of a database file."""
     db = store.connect(path)
     try:
-        integrity = [r[0] for r in db.conn.execute("PRAGMA integrity_check").fetchall()]
-        has_audit = db.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit_log'").fetchone()
+        integrity = database_data.integrity_check(db)
+        has_audit = database_data.has_audit_log(db)
         chain = audit.verify_chain(db) if has_audit else {"ok": True, "entries": 0, "first_broken_id": None}
-        head = db.conn.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone() if has_audit else None
+        head = audit_log_data.last_hash(db) if has_audit else None
         return {"integrity": integrity, "integrity_ok": integrity == ["ok"], "audit": chain,
-                "audit_head": head[0] if head else audit.GENESIS, "counts": table_counts(db.conn)}
+                "audit_head": head["hash"] if head else audit.GENESIS, "counts": database_data.table_counts(db.conn)}
     finally:
         db.conn.close()
 
@@ -171,16 +170,7 @@ def backup(paths: InstancePaths, dest: str | os.PathLike[str], *, include_files:
     db_copy = target / DB_NAME
     _private_file(db_copy)
     started = utc_now_text()
-    source = store.connect(paths.database)
-    copy = sqlite3.connect(str(db_copy))
-    try:
-        # One step (-1 pages): the whole database is read inside one read transaction, a consistent
-        # snapshot; in WAL mode writers carry on meanwhile.
-        source.conn.backup(copy)
-        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
-    finally:
-        copy.close()
-        source.conn.close()
+    database_data.backup_to_file(paths.database, db_copy)  # SQLite's backup API: a consistent snapshot
     os.chmod(db_copy, 0o600)
     checked = check_database(db_copy)
     if not checked["integrity_ok"] or not checked["audit"]["ok"]:
@@ -199,7 +189,7 @@ def backup(paths: InstancePaths, dest: str | os.PathLike[str], *, include_files:
                 files[f"files/{extra.name}"] = _sha256(target / "files" / extra.name)
     manifest = {
         "format": "homevisit-backup-1", "started_at": started, "finished_at": utc_now_text(),
-        "source": str(paths.database), "sqlite_version": sqlite3.sqlite_version,
+        "source": str(paths.database), "sqlite_version": database_data.sqlite_version(),
         "counts": checked["counts"], "audit_entries": checked["audit"]["entries"],
         "audit_head": checked["audit_head"], "files": files,
     }
@@ -234,17 +224,7 @@ def running_pid(paths: InstancePaths) -> int | None:
 def _holds_records(database: Path) -> bool:
     if not database.exists() or database.stat().st_size == 0:
         return False
-    conn = sqlite3.connect(str(database), timeout=10)
-    try:
-        for table in ("users", "children", "visits", "audit_log"):
-            try:
-                if conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
-                    return True
-            except sqlite3.OperationalError:
-                continue
-        return False
-    finally:
-        conn.close()
+    return database_data.any_rows_in(database, ("users", "children", "visits", "audit_log"))
 
 
 def _backup_source(src: Path) -> tuple[Path, dict[str, Any] | None, Path | None]:
@@ -258,13 +238,6 @@ def _backup_source(src: Path) -> tuple[Path, dict[str, Any] | None, Path | None]
     if src.is_file():
         return src, None, None
     raise MaintenanceError(f"There is no backup at {src}")
-
-
-def _applied_migrations(conn: sqlite3.Connection) -> set[str]:
-    try:
-        return {r[0] for r in conn.execute(f"SELECT name FROM {store.migrations.migrations_table}")}
-    except sqlite3.OperationalError:  # a database from before migrations were recorded
-        return set()
 
 
 def restore(paths: InstancePaths, src: str | os.PathLike[str], *, force: bool = False) -> dict[str, Any]:
@@ -296,16 +269,9 @@ def restore(paths: InstancePaths, src: str | os.PathLike[str], *, force: bool = 
     paths.database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not paths.database.exists():
         _private_file(paths.database)
-    source = sqlite3.connect(str(db_file))
-    target = store.connect(paths.database)
-    try:
-        source.backup(target.conn)  # one write transaction on the target: never half old and half new
-        applied = _applied_migrations(target.conn)
-        store.migrate(target)  # a backup made by an older version gets this version's tables and columns
-        migrated = sorted(_applied_migrations(target.conn) - applied)
-    finally:
-        source.close()
-        target.conn.close()
+    # The backup API, one write transaction on the target (never half old and half new), then this version's
+    # migrations for a backup made by an older version.
+    migrated = database_data.restore_from_file(db_file, paths.database)
     os.chmod(paths.database, 0o600)
     restored_files = []
     if folder is not None:
@@ -350,10 +316,7 @@ def retention_date(date_of_birth: date, last_activity: date | None, years: int =
 
 
 def _last_activity(db: Any, child_id: str) -> date | None:
-    row = store.query_one(db, """SELECT MAX(d) AS last FROM (
-        SELECT substr(visited_at, 1, 10) AS d FROM visits WHERE child_id = :c
-        UNION ALL SELECT occurred_on FROM concerns WHERE child_id = :c
-        UNION ALL SELECT ended_on FROM allocations WHERE child_id = :c)""", {"c": child_id})
+    row = visits_data.last_activity_of_child(db, child_id)
     return date.fromisoformat(row["last"]) if row and row["last"] else None
 
 
@@ -362,9 +325,7 @@ def retention_report(db: Any, *, today: date | None = None, years: int = RETENTI
     today = today or date.today()
     due = []
     cutoff = add_years(today, -years).isoformat()  # nobody born after this can be due
-    for child in store.query(db, """SELECT c.id, c.given_name, c.family_name, c.date_of_birth, c.legal_hold, c.team_id,
-                                           t.name AS team_name FROM children c JOIN teams t ON t.id = c.team_id
-                                    WHERE c.date_of_birth <= ? ORDER BY c.date_of_birth""", (cutoff,)):
+    for child in children_data.born_on_or_before_with_team(db, cutoff):
         until = retention_date(date.fromisoformat(child["date_of_birth"]), _last_activity(db, child["id"]), years)
         if until <= today:
             due.append({**child, "retain_until": until.isoformat(), "legal_hold": bool(child["legal_hold"])})
@@ -375,20 +336,16 @@ def delete_child(db: Any, child_id: str, records_dir: str | os.PathLike[str] | N
                  retain_until: str | None = None, by: dict[str, Any] | None = None) -> dict[str, Any]:
     """Delete every row about one child (not under legal hold) and their signed record files; audited."""
     with store.write(db):
-        child = store.query_one(db, "SELECT id, legal_hold FROM children WHERE id = ?", (child_id,))
+        child = children_data.hold_state(db, child_id)
         if child is None:
             raise MaintenanceError(f"No child {child_id}")
         if child["legal_hold"]:
             raise MaintenanceError(f"Child {child_id} is under a legal hold: not deleted")
-        counts = {table: db.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column}", (child_id,)).fetchone()[0]
-                  for table, column in (("visits", "child_id = ?"), ("concerns", "child_id = ?"),
-                                        ("actions", "child_id = ?"), ("allocations", "child_id = ?"),
-                                        ("records", "visit_id IN (SELECT id FROM visits WHERE child_id = ?)"))}
-        files = [r["filename"] for r in store.query(
-            db, "SELECT filename FROM records WHERE visit_id IN (SELECT id FROM visits WHERE child_id = ?)", (child_id,))]
+        counts = children_data.counts_of_rows_about(db, child_id)
+        files = [r["filename"] for r in records_data.filenames_for_child(db, child_id)]
         # Addenda point at the visit they correct; both go, so clear the link first.
-        store.execute(db, "UPDATE visits SET addendum_of = NULL WHERE child_id = ?", (child_id,))
-        store.execute(db, "DELETE FROM children WHERE id = ?", (child_id,))
+        visits_data.clear_addendum_links_for_child(db, child_id)
+        children_data.delete(db, child_id)
         audit.record(db, action="retention_delete", object_type="child", object_id=child_id, child_id=child_id,
                      user=by, detail={"rule": rule, "retain_until": retain_until, "deleted": counts})
     removed = []
@@ -403,9 +360,8 @@ def delete_child(db: Any, child_id: str, records_dir: str | os.PathLike[str] | N
 def sign_in_records_due(db: Any, *, today: date | None = None) -> dict[str, Any]:
     """How many ended or expired sessions and old sign-in attempts are past their keeping time."""
     session_cutoff, attempt_cutoff = _sign_in_cutoffs(today)
-    sessions = store.query(db, "SELECT COUNT(*) AS n FROM sessions WHERE COALESCE(ended_at, expires_at) < ?",
-                           (session_cutoff,))
-    attempts = store.query(db, "SELECT COUNT(*) AS n FROM login_attempts WHERE at < ?", (attempt_cutoff,))
+    sessions = sessions_data.count_ended_before(db, session_cutoff)
+    attempts = login_attempts_data.count_before(db, attempt_cutoff)
     return {
         "sessions": sessions[0]["n"],
         "login_attempts": attempts[0]["n"],
@@ -419,9 +375,8 @@ def prune_sign_in_records(db: Any, *, today: date | None = None, by: dict[str, A
     SIGN_IN_ATTEMPT_KEEP_DAYS, with an audit entry of the counts; returns the counts."""
     session_cutoff, attempt_cutoff = _sign_in_cutoffs(today)
     with store.write(db):
-        sessions = store.execute(db, "DELETE FROM sessions WHERE COALESCE(ended_at, expires_at) < ?",
-                                 (session_cutoff,)).rowcount
-        attempts = store.execute(db, "DELETE FROM login_attempts WHERE at < ?", (attempt_cutoff,)).rowcount
+        sessions = sessions_data.delete_ended_before(db, session_cutoff)
+        attempts = login_attempts_data.delete_before(db, attempt_cutoff)
         audit.record(db, action="prune_sign_in_records", object_type="retention", user=by,
                      detail={"sessions": sessions, "login_attempts": attempts, "sessions_before": session_cutoff,
                              "login_attempts_before": attempt_cutoff})
@@ -474,15 +429,10 @@ def set_legal_hold(db: Any, child_id: str, held: bool, reason: Any, *, by: dict[
     if len(text) > 1000:
         raise MaintenanceError("The reason must be 1000 characters or fewer")
     with store.write(db):
-        params: list[Any] = [child_id]
-        where = "id = ?"
-        if team_id is not None:
-            where += " AND team_id = ?"
-            params.append(team_id)
-        child = store.query_one(db, f"SELECT id, legal_hold FROM children WHERE {where}", params)
+        child = children_data.hold_state(db, child_id, team_id)
         if child is None:
             raise MaintenanceError(f"No child {child_id}")
-        store.update(db, "children", "id", child_id, {"legal_hold": 1 if held else 0})
+        children_data.set_fields(db, child_id, {"legal_hold": 1 if held else 0})
         audit.record(db, action="legal_hold_set" if held else "legal_hold_cleared", object_type="child",
                      object_id=child_id, child_id=child_id, user=by,
                      detail={"reason": text, "was": bool(child["legal_hold"])})

@@ -18,6 +18,8 @@ import hmac
 import secrets
 from typing import Any
 
+from homevisit.data import children as children_data
+from homevisit.data import offline_keys as offline_keys_data
 from homevisit.data import store
 from homevisit.domain import bodymap
 from homevisit.domain.calendar import utc_now_text
@@ -68,10 +70,10 @@ def email_hash(email: str) -> str:
 def release_key(db: Any, user: dict[str, Any]) -> str:
     """The user's offline key (base64), made on first use; every release is written to the audit log."""
     with store.write(db):
-        row = store.query_one(db, "SELECT key FROM offline_keys WHERE user_id = ?", (user["id"],))
+        row = offline_keys_data.key_for_user(db, user["id"])
         if row is None:
             key = secrets.token_bytes(KEY_BYTES)
-            store.insert(db, "offline_keys", {"user_id": user["id"], "key": key, "created_at": utc_now_text()})
+            offline_keys_data.insert(db, {"user_id": user["id"], "key": key, "created_at": utc_now_text()})
             audit.record(db, action="create", object_type="offline_key", object_id=user["id"], user=user)
         else:
             key = bytes(row["key"])
@@ -84,8 +86,7 @@ def caseload(db: Any, user: dict[str, Any]) -> dict[str, Any]:
 
     Downloading a whole caseload is a view of every child in it: one audit entry says so.
     """
-    rows = store.query(db, """SELECT id, given_name, family_name, date_of_birth FROM children WHERE team_id = ?
-                              ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE""", (user["team_id"],))
+    rows = children_data.offline_caseload(db, user["team_id"])
     audit.record(db, action="view", object_type="caseload", object_id=user["team_id"], user=user,
                  detail={"offline": True, "children": len(rows)})
     return {"generated_at": utc_now_text(), "children": rows}

@@ -19,7 +19,11 @@ from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 
+from homevisit.data import children as children_data
+from homevisit.data import print_jobs as print_jobs_data
 from homevisit.data import store
+from homevisit.data import users as users_data
+from homevisit.data import visits as visits_data
 from homevisit.domain.calendar import utc_now, utc_now_text
 from homevisit.domain.presentation import ROLE_WORDS, date_words, datetime_words
 from homevisit.records import records
@@ -33,31 +37,8 @@ MAX_RECORDS = 1000
 def matching_records(db: Any, team_id: int, *, child_id: str | None = None, date_from: str | None = None,
                      date_to: str | None = None, practitioner_id: int | None = None) -> list[dict[str, Any]]:
     """The team's signed records matching the filters, oldest visit first (the latest copy of each)."""
-    where = ["v.team_id = ?", "v.status = 'signed'"]
-    params: list[Any] = [team_id]
-    if child_id:
-        where.append("v.child_id = ?")
-        params.append(child_id)
-    if date_from:
-        where.append("substr(v.visited_at, 1, 10) >= ?")
-        params.append(date_from)
-    if date_to:
-        where.append("substr(v.visited_at, 1, 10) <= ?")
-        params.append(date_to)
-    if practitioner_id:
-        where.append("v.visitor_id = ?")
-        params.append(practitioner_id)
-    params.append(MAX_RECORDS)
-    return store.query(db, f"""
-        SELECT v.id AS visit_id, v.visited_at, v.child_id, c.given_name, c.family_name, u.name AS visitor_name,
-          (SELECT r.filename FROM records r WHERE r.visit_id = v.id
-             ORDER BY CASE r.kind WHEN 'countersigned' THEN 0 ELSE 1 END LIMIT 1) AS filename,
-          (SELECT r.sha256 FROM records r WHERE r.visit_id = v.id
-             ORDER BY CASE r.kind WHEN 'countersigned' THEN 0 ELSE 1 END LIMIT 1) AS sha256,
-          (SELECT r.kind FROM records r WHERE r.visit_id = v.id
-             ORDER BY CASE r.kind WHEN 'countersigned' THEN 0 ELSE 1 END LIMIT 1) AS record_kind
-        FROM visits v JOIN children c ON c.id = v.child_id JOIN users u ON u.id = v.visitor_id
-        WHERE {' AND '.join(where)} ORDER BY v.visited_at LIMIT ?""", params)
+    return visits_data.signed_for_printing(db, team_id, child_id=child_id, date_from=date_from, date_to=date_to,
+                                           practitioner_id=practitioner_id, limit=MAX_RECORDS)
 
 
 def start_job(db: Any, user: dict[str, Any], kind: str, filters: dict[str, Any], config: dict[str, Any],
@@ -66,9 +47,9 @@ def start_job(db: Any, user: dict[str, Any], kind: str, filters: dict[str, Any],
     rows = matching_records(db, user["team_id"], **filters)
     job_id = str(uuid.uuid4())
     with store.write(db):
-        store.insert(db, "print_jobs", {"id": job_id, "team_id": user["team_id"], "user_id": user["id"], "kind": kind,
-                                        "filters": json.dumps(filters), "status": "queued", "total": len(rows),
-                                        "done": 0, "created_at": utc_now_text()})
+        print_jobs_data.insert(db, {"id": job_id, "team_id": user["team_id"], "user_id": user["id"], "kind": kind,
+                                    "filters": json.dumps(filters), "status": "queued", "total": len(rows),
+                                    "done": 0, "created_at": utc_now_text()})
         audit.record(db, action="print_batch", object_type="print_job", object_id=job_id, user=user,
                      detail={"kind": kind, "filters": filters, "records": len(rows)})
     settings = {k: config[k] for k in ("DATABASE", "RECORDS_DIR", "ORGANISATION_NAME", "SERVICE_NAME")}
@@ -88,10 +69,10 @@ def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -
     """
     db = store.connect(settings["DATABASE"])
     try:
-        job = store.query_one(db, "SELECT * FROM print_jobs WHERE id = ?", (job_id,))
+        job = print_jobs_data.by_id(db, job_id)
         assert job is not None
         with store.write(db):
-            store.update(db, "print_jobs", "id", job_id, {"status": "running"})
+            print_jobs_data.update(db, job_id, {"status": "running"})
         out_dir = os.path.join(settings["RECORDS_DIR"], "print-jobs")
         os.makedirs(out_dir, mode=0o700, exist_ok=True)
         done = 0
@@ -111,7 +92,7 @@ def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -
                 done += 1
                 if done % 5 == 0 or done == len(rows):
                     with store.write(db):
-                        store.update(db, "print_jobs", "id", job_id, {"done": done})
+                        print_jobs_data.update(db, job_id, {"done": done})
         if archive is not None:
             archive.writestr("index.csv", _index_csv(rows))
             archive.writestr("README.txt", "Each PDF is a signed visit record exactly as stored; index.csv lists them "
@@ -132,12 +113,12 @@ def run_job(settings: dict[str, Any], job_id: str, rows: list[dict[str, Any]]) -
         with os.fdopen(fd, "wb") as fh:
             fh.write(buffer.getvalue())
         with store.write(db):
-            store.update(db, "print_jobs", "id", job_id, {"status": "done", "done": done, "filename": filename,
-                                                          "finished_at": utc_now_text()})
+            print_jobs_data.update(db, job_id, {"status": "done", "done": done, "filename": filename,
+                                                "finished_at": utc_now_text()})
     except Exception as error:  # noqa: BLE001 - a failed batch is reported on its page, not lost in a log
         with store.write(db):
-            store.update(db, "print_jobs", "id", job_id, {"status": "failed", "error": str(error)[:500],
-                                                          "finished_at": utc_now_text()})
+            print_jobs_data.update(db, job_id, {"status": "failed", "error": str(error)[:500],
+                                                "finished_at": utc_now_text()})
     finally:
         db.close()
 
@@ -195,7 +176,7 @@ def _bundle_index(db: Any, settings: dict[str, Any], job: dict[str, Any],
     again until that settles (once more at most, in practice: about 25 records fit on a page).
     """
 
-    printer = store.query_one(db, "SELECT name, role FROM users WHERE id = ?", (job["user_id"],)) or {}
+    printer = users_data.name_and_role(db, job["user_id"]) or {}
     bundle = {
         "organisation": settings["ORGANISATION_NAME"], "service_name": settings["SERVICE_NAME"],
         "marking": visit_records.MARKING, "bundle_id": job["id"],
@@ -225,10 +206,10 @@ def _selection_words(db: Any, filters: dict[str, Any]) -> str:
     Sam Hill from 1 July 2026 to 30 September 2026"."""
     parts = []
     if filters.get("child_id"):
-        child = store.query_one(db, "SELECT given_name, family_name FROM children WHERE id = ?", (filters["child_id"],))
+        child = children_data.names_by_id(db, filters["child_id"])
         parts.append(f"to {child['given_name']} {child['family_name']}" if child else "to one child")
     if filters.get("practitioner_id"):
-        person = store.query_one(db, "SELECT name FROM users WHERE id = ?", (filters["practitioner_id"],))
+        person = users_data.name_by_id(db, filters["practitioner_id"])
         parts.append(f"made by {person['name'] if person else 'one practitioner'}")
     if filters.get("date_from"):
         parts.append(f"from {date_words(filters['date_from'])}")
@@ -247,7 +228,7 @@ STALLED_MESSAGE = "it stopped before it finished, most likely because the servic
 def get_job(db: Any, job_id: str, user: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any] | None:
     """The user's own print batch, or None. A batch that stalled reads as failed (worked out on reading, so
     looking at a batch never changes it)."""
-    job = store.query_one(db, "SELECT * FROM print_jobs WHERE id = ? AND user_id = ?", (job_id, user["id"]))
+    job = print_jobs_data.by_id_for_user(db, job_id, user["id"])
     if job is None or job["status"] not in ("queued", "running"):
         return job
     if (now or utc_now()) - datetime.fromisoformat(job["created_at"]) < STALLED_AFTER:

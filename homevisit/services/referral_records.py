@@ -15,7 +15,14 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from homevisit.data import actions as actions_data
+from homevisit.data import children as children_data
+from homevisit.data import concerns as concerns_data
+from homevisit.data import referrals as referrals_data
+from homevisit.data import rule_hits as rule_hits_data
 from homevisit.data import store
+from homevisit.data import teams as teams_data
+from homevisit.data import visits as visits_data
 from homevisit.domain import growth
 from homevisit.domain.calendar import utc_now
 from homevisit.domain.dictionary import CARER_BY_NAME, INJURY_BY_NAME, VISITOR_ROLES
@@ -47,9 +54,7 @@ def _rules_by_id(rules: Any) -> dict[str, Any]:
 def prefill(db: Any, child: dict[str, Any], *, rules: Any, action: dict[str, Any] | None = None,
             concern: dict[str, Any] | None = None) -> dict[str, Any]:
     """The first draft of a referral from the child's record: reason, supporting rules and the form's answers."""
-    open_actions = store.query(db, """SELECT rule_id, title, reasons, action, requires_referral FROM actions
-                                      WHERE child_id = ? AND status = 'open' AND requires_referral = 1
-                                      ORDER BY created_at""", (child["id"],))
+    open_actions = actions_data.open_needing_referral(db, child["id"])
     supporting = [a["rule_id"] for a in open_actions]
     reason_parts = []
     if action is not None:
@@ -68,7 +73,7 @@ def prefill(db: Any, child: dict[str, Any], *, rules: Any, action: dict[str, Any
     people: dict[str, str] = {}
     responsibility: list[str] = []
     for v in recent:
-        for c in store.query(db, "SELECT * FROM carers_present WHERE visit_id = ? ORDER BY position", (v["id"],)):
+        for c in visits_data.carers_present_for_visit(db, v["id"]):
             who = CARER_BY_NAME["role"].label_for(c["role"])
             label = f"{c['name']} ({who.lower()})" if c.get("name") else who
             if c.get("lives_here"):
@@ -77,13 +82,11 @@ def prefill(db: Any, child: dict[str, Any], *, rules: Any, action: dict[str, Any
                 responsibility.append(label)
     seen = []
     for v in recent:
-        row = store.query_one(db, "SELECT observed_verbatim, interpretation FROM visits WHERE id = ?", (v["id"],))
+        row = visits_data.observed_words(db, v["id"])
         if row and row["observed_verbatim"]:
             seen.append(f"{date_words(v['visited_at'])} ({v['visitor_name']}): {row['observed_verbatim']}")
     others = []
-    for c in store.query(db, """SELECT k.occurred_on, k.agency, k.summary, u.name FROM concerns k
-                                JOIN users u ON u.id = k.recorded_by WHERE k.child_id = ? ORDER BY k.occurred_on DESC
-                                LIMIT 10""", (child["id"],)):
+    for c in concerns_data.recent_with_recorder(db, child["id"]):
         others.append(f"{date_words(c['occurred_on'])}, {c['agency'] or c['name']}: {c['summary']}")
     visitors = sorted({f"{v['visitor_name']} ({ROLE_WORDS.get(v.get('visitor_role') or '', 'professional').lower()})"
                        for v in recent})
@@ -123,12 +126,7 @@ def _growth_block(db: Any, child: dict[str, Any], *, titled: bool = False) -> di
 
 
 def _repeated_concerns(db: Any, child_id: str) -> list[dict[str, Any]]:
-    hits = store.query(db, """SELECT h.rule_id, a.title, a.source, a.category, COALESCE(v.visited_at, k.occurred_on) AS at,
-                                     u.name AS by_name, COALESCE(v.visitor_role, k.reporter_role) AS role
-                              FROM rule_hits h JOIN actions a ON a.id = h.action_id
-                              LEFT JOIN visits v ON v.id = h.visit_id LEFT JOIN concerns k ON k.id = h.concern_id
-                              LEFT JOIN users u ON u.id = h.recorded_by
-                              WHERE h.child_id = ? AND a.category != 'process' ORDER BY at""", (child_id,))
+    hits = rule_hits_data.concern_hits_for_child(db, child_id)
     grouped: dict[str, dict[str, Any]] = {}
     for h in hits:
         entry = grouped.setdefault(h["rule_id"], {"rule_id": h["rule_id"], "title": h["title"], "source": h["source"],
@@ -140,9 +138,7 @@ def _repeated_concerns(db: Any, child_id: str) -> list[dict[str, Any]]:
 
 
 def _injuries(db: Any, child_id: str) -> list[dict[str, Any]]:
-    rows = store.query(db, """SELECT i.*, v.visited_at, u.name AS by_name FROM injuries i JOIN visits v ON v.id = i.visit_id
-                              JOIN users u ON u.id = v.visitor_id WHERE v.child_id = ? AND v.status != 'draft'
-                              ORDER BY v.visited_at, i.position""", (child_id,))
+    rows = visits_data.submitted_injuries_with_visitor(db, child_id)
     out = []
     for r in rows:
         description = ", ".join(x for x in (
@@ -169,7 +165,7 @@ def build_pack(db: Any, referral: dict[str, Any], child: dict[str, Any], *, conf
     known = _rules_by_id(rules)
     today = signed_at.date()
     agency_names = referrals.agencies(config)
-    team = store.query_one(db, "SELECT name FROM teams WHERE id = ?", (referral["team_id"],)) or {"name": ""}
+    team = teams_data.name_by_id(db, referral["team_id"]) or {"name": ""}
     chronology = [{"at_words": date_words(e["at"]), "kind_words": KIND_WORDS.get(e["kind"], e["kind"].capitalize()),
                    "by": e.get("by") or "", "summary": e["summary"]}
                   for e in chronology_for(db, child, newest_first=False)]
@@ -219,7 +215,7 @@ def sign_pack(db: Any, referral_id: str, user: dict[str, Any], declaration_accep
         raise SignError("referral", "Only the professional making the referral can sign its pack", 403)
     if declaration_accepted is not True:
         raise SignError("declaration_accepted", "Confirm the declaration to sign the referral pack")
-    child = store.query_one(db, "SELECT * FROM children WHERE id = ?", (referral["child_id"],))
+    child = children_data.by_id(db, referral["child_id"])
     assert child is not None
     signed_at = utc_now()
     pack = build_pack(db, referral, child, config=config, rules=rules, signer=user, signed_at=signed_at)
@@ -228,15 +224,15 @@ def sign_pack(db: Any, referral_id: str, user: dict[str, Any], declaration_accep
     filename = f"referral-{referral_id}.pdf"
     stamp = signed_at.isoformat(timespec="seconds")
     with store.write(db):
-        current = store.query_one(db, "SELECT pack_sha256, pack_signed_by FROM referrals WHERE id = ?", (referral_id,))
+        current = referrals_data.pack_state(db, referral_id)
         if current and current["pack_sha256"]:
             if current["pack_signed_by"] == user["id"]:
                 return {"pack_sha256": current["pack_sha256"], "signed_at": None, "replayed": True}
             raise SignError("referral", "This referral pack is already signed", 409)
         _write_once(config["RECORDS_DIR"], filename, pdf)
-        store.update(db, "referrals", "id", referral_id, {"pack_filename": filename, "pack_sha256": digest,
-                                                          "pack_signed_at": stamp, "pack_signed_by": user["id"],
-                                                          "updated_at": stamp})
+        referrals_data.update(db, referral_id, {"pack_filename": filename, "pack_sha256": digest,
+                                                "pack_signed_at": stamp, "pack_signed_by": user["id"],
+                                                "updated_at": stamp})
         audit.record(db, action="sign_pack", object_type="referral", object_id=referral_id,
                      child_id=referral["child_id"], user=user, detail={"pack_sha256": digest})
     return {"pack_sha256": digest, "signed_at": stamp, "replayed": False}

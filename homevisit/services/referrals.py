@@ -23,6 +23,9 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from homevisit.data import actions as actions_data
+from homevisit.data import concerns as concerns_data
+from homevisit.data import referrals as referrals_data
 from homevisit.data import store
 from homevisit.domain.calendar import (
     LONDON,
@@ -306,54 +309,34 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
 
 def get_referral(db: Any, referral_id: str, user: dict[str, Any]) -> dict[str, Any]:
     """One referral of the user's team, with the child's and referrer's names; NotFound otherwise."""
-    row = store.query_one(db, """SELECT r.*, c.given_name, c.family_name, c.date_of_birth, u.name AS referrer_name,
-                                 u.email AS referrer_email, u.visitor_role AS referrer_role
-                                 FROM referrals r JOIN children c ON c.id = r.child_id JOIN users u ON u.id = r.referrer_id
-                                 WHERE r.id = ? AND r.team_id = ?""", (referral_id, user["team_id"]))
+    row = referrals_data.with_names(db, referral_id, user["team_id"])
     if row is None:
         raise NotFound(referral_id)
     return _decode(row)
 
 
 def responses_for(db: Any, referral_id: str) -> list[dict[str, Any]]:
-    return store.query(db, """SELECT x.*, u.name AS recorded_by_name FROM referral_responses x
-                              LEFT JOIN users u ON u.id = x.recorded_by WHERE x.referral_id = ?
-                              ORDER BY x.at, x.id""", (referral_id,))
+    return referrals_data.responses_with_recorder(db, referral_id)
 
 
 def referrals_for_child(db: Any, child_id: str) -> list[dict[str, Any]]:
-    rows = store.query(db, """SELECT r.*, u.name AS referrer_name FROM referrals r JOIN users u ON u.id = r.referrer_id
-                              WHERE r.child_id = ? ORDER BY r.created_at DESC""", (child_id,))
+    rows = referrals_data.for_child_with_referrer(db, child_id)
     return [_decode(r) for r in rows]
 
 
 def list_referrals(db: Any, team_id: int, *, child_id: str | None = None, status: str | None = None,
                    limit: int = 500) -> list[dict[str, Any]]:
-    where: list[str] = ["r.team_id = ?"]
-    params: list[Any] = [team_id]
-    if child_id:
-        where.append("r.child_id = ?")
-        params.append(child_id)
-    if status:
-        where.append("r.status = ?")
-        params.append(status)
-    params.append(limit)
-    rows = store.query(db, f"""SELECT r.*, c.given_name, c.family_name, u.name AS referrer_name FROM referrals r
-                               JOIN children c ON c.id = r.child_id JOIN users u ON u.id = r.referrer_id
-                               WHERE {' AND '.join(where)} ORDER BY r.created_at DESC LIMIT ?""", params)
+    rows = referrals_data.for_team_with_names(db, team_id, child_id=child_id, status=status, limit=limit)
     return [_decode(r) for r in rows]
 
 
 def actions_for_referral(db: Any, referral_id: str) -> list[dict[str, Any]]:
-    return store.query(db, """SELECT a.*, c.given_name, c.family_name, ou.name AS owner_name FROM actions a
-                              JOIN children c ON c.id = a.child_id LEFT JOIN users ou ON ou.id = a.owner_user_id
-                              WHERE a.referral_id = ? ORDER BY a.created_at""", (referral_id,))
+    return actions_data.for_referral_with_names(db, referral_id)
 
 
 def history_rows(db: Any, child_id: str) -> list[dict[str, Any]]:
     """What the rules read of a child's referrals (facts: open referral, days since no further action)."""
-    return store.query(db, "SELECT status, decision, decided_at, sent_at FROM referrals WHERE child_id = ? "
-                           "AND status != 'draft'", (child_id,))
+    return referrals_data.history_for_child(db, child_id)
 
 
 def payload(db: Any, referral: dict[str, Any], config: Any) -> dict[str, Any]:
@@ -391,12 +374,12 @@ def body_hash(body: dict[str, Any]) -> str:
 
 def _origin(db: Any, child: dict[str, Any], data: dict[str, Any], errors: Errors) -> tuple[str | None, str | None]:
     action_id, concern_id = data.get("action_id") or None, data.get("concern_id") or None
-    if action_id is not None and (not isinstance(action_id, str) or not store.query_one(
-            db, "SELECT id FROM actions WHERE id = ? AND child_id = ?", (action_id, child["id"]))):
+    if action_id is not None and (not isinstance(action_id, str) or not actions_data.id_for_child(
+            db, action_id, child["id"])):
         errors.setdefault("action_id", []).append("This required action is not one of this child's")
         action_id = None
-    if concern_id is not None and (not isinstance(concern_id, str) or not store.query_one(
-            db, "SELECT id FROM concerns WHERE id = ? AND child_id = ?", (concern_id, child["id"]))):
+    if concern_id is not None and (not isinstance(concern_id, str) or not concerns_data.id_for_child(
+            db, concern_id, child["id"])):
         errors.setdefault("concern_id", []).append("This concern is not one of this child's")
         concern_id = None
     return action_id, concern_id
@@ -422,9 +405,9 @@ def create(db: Any, child: dict[str, Any], user: dict[str, Any], data: dict[str,
            "started_from": started_from, "action_id": action_id, "concern_id": concern_id, "form": clean["form"],
            "status": "draft", "body_sha256": body_sha256, "created_at": stamp, "updated_at": stamp}
     with store.write(db):
-        if store.query_one(db, "SELECT id FROM referrals WHERE id = ?", (referral_id,)):
+        if referrals_data.id_if_exists(db, referral_id):
             raise Conflict("A referral was already stored under this id")
-        store.insert(db, "referrals", row)
+        referrals_data.insert(db, row)
         audit.record(db, action="create", object_type="referral", object_id=referral_id, child_id=child["id"],
                      user=user, detail={"agency": clean["agency"], "started_from": started_from,
                                         "supporting_rules": clean["supporting_rules"]})
@@ -446,7 +429,7 @@ def update_draft(db: Any, referral_id: str, user: dict[str, Any], data: dict[str
     if errors:
         raise ReferralError(errors)
     with store.write(db):
-        store.update(db, "referrals", "id", referral_id, {
+        referrals_data.update(db, referral_id, {
             "agency": clean["agency"], "reason": clean["reason"], "supporting_rules": clean["supporting_rules"],
             "form": clean["form"], "updated_at": _iso(utc_now())})
         audit.record(db, action="update", object_type="referral", object_id=referral_id,
@@ -461,7 +444,7 @@ def put(db: Any, referral_id: str, body: dict[str, Any], user: dict[str, Any], *
     (201, referral) when stored; (200, referral) when the identical body was stored before. Conflict when the id
     holds a different body (or a referral written in the forms); NotFound for another team's id."""
     digest = body_hash(body)
-    existing = store.query_one(db, "SELECT id, team_id, body_sha256 FROM referrals WHERE id = ?", (referral_id,))
+    existing = referrals_data.replay_state(db, referral_id)
     if existing is not None:
         return _replay(db, existing, digest, user, referral_id)
     child_id = body.get("child_id")
@@ -477,7 +460,7 @@ def put(db: Any, referral_id: str, body: dict[str, Any], user: dict[str, Any], *
         referral = create(db, child, user, body, config=config, rule_ids=rule_ids, referral_id=referral_id,
                           started_from="api", body_sha256=digest)
     except Conflict:  # a concurrent identical PUT won the race
-        again = store.query_one(db, "SELECT id, team_id, body_sha256 FROM referrals WHERE id = ?", (referral_id,))
+        again = referrals_data.replay_state(db, referral_id)
         assert again is not None
         return _replay(db, again, digest, user, referral_id)
     return 201, referral
@@ -498,23 +481,23 @@ def _replay(db: Any, existing: dict[str, Any], digest: str, user: dict[str, Any]
 def _mark_sent(db: Any, referral_id: str, child_id: str, user: dict[str, Any], sent_at: str, method: str | None,
                reference: str | None, *, config: Any, now: datetime) -> None:
     due = deadlines(datetime.fromisoformat(sent_at), config)
-    store.update(db, "referrals", "id", referral_id, {
+    referrals_data.update(db, referral_id, {
         "status": "sent", "sent_at": sent_at, "method": method, "reference": reference,
         "received_at": _iso(due["received_at"]), "ack_due_at": _iso(due["ack_due_at"]),
         "decision_due_at": _iso(due["decision_due_at"]), "updated_at": _iso(now)})
-    store.insert(db, "referral_responses", {"referral_id": referral_id, "kind": "sent", "at": sent_at,
-                                            "hub_contact": None, "decision": None,
-                                            "reasons": f"{METHOD_WORDS.get(method or '', method)}"
-                                                       f"{'; reference ' + reference if reference else ''}",
-                                            "recorded_by": user["id"], "recorded_at": _iso(now)})
+    referrals_data.insert_response(db, {"referral_id": referral_id, "kind": "sent", "at": sent_at,
+                                        "hub_contact": None, "decision": None,
+                                        "reasons": f"{METHOD_WORDS.get(method or '', method)}"
+                                                   f"{'; reference ' + reference if reference else ''}",
+                                        "recorded_by": user["id"], "recorded_at": _iso(now)})
     audit.record(db, action="send", object_type="referral", object_id=referral_id, child_id=child_id, user=user,
                  detail={"sent_at": sent_at, "method": method, "reference": reference})
     # The required action the referral was made from is done: the referral is what it asked for.
-    row = store.query_one(db, "SELECT action_id FROM referrals WHERE id = ?", (referral_id,))
+    row = referrals_data.action_id_of(db, referral_id)
     if row and row["action_id"]:
-        action = store.query_one(db, "SELECT id, status FROM actions WHERE id = ?", (row["action_id"],))
+        action = actions_data.status_by_id(db, row["action_id"])
         if action and action["status"] == "open":
-            store.update(db, "actions", "id", action["id"], {
+            actions_data.update(db, action["id"], {
                 "status": "done", "outcome": f"Referral made ({METHOD_WORDS.get(method or '', method)}"
                                              f"{', reference ' + reference if reference else ''}); "
                                              f"tracked as referral {referral_id}",
@@ -539,7 +522,7 @@ def record_sent(db: Any, referral_id: str, user: dict[str, Any], data: dict[str,
     if errors:
         raise ReferralError(errors)
     with store.write(db):
-        current = store.query_one(db, "SELECT status FROM referrals WHERE id = ?", (referral_id,))
+        current = referrals_data.status_of(db, referral_id)
         if current is None or current["status"] != "draft":
             raise ReferralError({"sent_at": ["This referral has already been recorded as sent"]}, 409)
         assert sent_at is not None
@@ -597,10 +580,10 @@ def record_response(db: Any, referral_id: str, user: dict[str, Any], data: dict[
         changes["decision_due_at"] = _iso(_working_days_after(received_at(datetime.fromisoformat(at), config),
                                                               int(s["REFERRAL_DECISION_WORKING_DAYS"])))
     with store.write(db):
-        store.update(db, "referrals", "id", referral_id, changes)
-        store.insert(db, "referral_responses", {"referral_id": referral_id, "kind": kind, "at": at,
-                                                "hub_contact": contact, "decision": decision, "reasons": reasons,
-                                                "recorded_by": user["id"], "recorded_at": _iso(now)})
+        referrals_data.update(db, referral_id, changes)
+        referrals_data.insert_response(db, {"referral_id": referral_id, "kind": kind, "at": at,
+                                            "hub_contact": contact, "decision": decision, "reasons": reasons,
+                                            "recorded_by": user["id"], "recorded_at": _iso(now)})
         audit.record(db, action=f"response_{kind}", object_type="referral", object_id=referral_id,
                      child_id=referral["child_id"], user=user, detail={"decision": decision})
         if kind == "decision" and decision != "more_information":
@@ -638,13 +621,13 @@ def record_dispute(db: Any, referral_id: str, user: dict[str, Any], reason: Any,
     if errors:
         raise ReferralError(errors)
     with store.write(db):
-        store.update(db, "referrals", "id", referral_id, {"disputed_at": _iso(now), "dispute_reason": text,
-                                                          "dispute_resolved_at": None, "dispute_resolution": None,
-                                                          "escalation_step": 0, "escalation_reason": None,
-                                                          "updated_at": _iso(now)})
-        store.insert(db, "referral_responses", {"referral_id": referral_id, "kind": "dispute", "at": _iso(now),
-                                                "hub_contact": None, "decision": None, "reasons": text,
-                                                "recorded_by": user["id"], "recorded_at": _iso(now)})
+        referrals_data.update(db, referral_id, {"disputed_at": _iso(now), "dispute_reason": text,
+                                                "dispute_resolved_at": None, "dispute_resolution": None,
+                                                "escalation_step": 0, "escalation_reason": None,
+                                                "updated_at": _iso(now)})
+        referrals_data.insert_response(db, {"referral_id": referral_id, "kind": "dispute", "at": _iso(now),
+                                            "hub_contact": None, "decision": None, "reasons": text,
+                                            "recorded_by": user["id"], "recorded_at": _iso(now)})
         audit.record(db, action="dispute", object_type="referral", object_id=referral_id,
                      child_id=referral["child_id"], user=user)
     check_timers(db, user["team_id"], config=config, now=now, referral_id=referral_id)
@@ -664,11 +647,11 @@ def resolve_dispute(db: Any, referral_id: str, user: dict[str, Any], resolution:
     if errors:
         raise ReferralError(errors)
     with store.write(db):
-        store.update(db, "referrals", "id", referral_id, {"dispute_resolved_at": _iso(now), "dispute_resolution": text,
-                                                          "updated_at": _iso(now)})
-        store.insert(db, "referral_responses", {"referral_id": referral_id, "kind": "dispute_resolved",
-                                                "at": _iso(now), "hub_contact": None, "decision": None,
-                                                "reasons": text, "recorded_by": user["id"], "recorded_at": _iso(now)})
+        referrals_data.update(db, referral_id, {"dispute_resolved_at": _iso(now), "dispute_resolution": text,
+                                                "updated_at": _iso(now)})
+        referrals_data.insert_response(db, {"referral_id": referral_id, "kind": "dispute_resolved",
+                                            "at": _iso(now), "hub_contact": None, "decision": None,
+                                            "reasons": text, "recorded_by": user["id"], "recorded_at": _iso(now)})
         audit.record(db, action="dispute_resolved", object_type="referral", object_id=referral_id,
                      child_id=referral["child_id"], user=user)
         _close_escalations(db, referral_id, user, kind="dispute",
@@ -692,7 +675,7 @@ def _raise(db: Any, referral: dict[str, Any], user: dict[str, Any] | None, *, ru
            "deadline": deadline, "due_at": _iso(due or due_at(now, deadline)), "owner": owner,
            "owner_user_id": owner_user_id, "source": source, "reasons": reasons, "requires_referral": 0,
            "category": "process", "status": "open", "created_at": _iso(now)}
-    store.insert(db, "actions", row)
+    actions_data.insert(db, row)
     audit.record(db, action="raise", object_type="action", object_id=action_id, child_id=referral["child_id"],
                  user=user, detail={"rule_id": rule_id, "referral_id": row["referral_id"], "strategy_id": strategy_id})
     return action_id
@@ -701,11 +684,10 @@ def _raise(db: Any, referral: dict[str, Any], user: dict[str, Any] | None, *, ru
 def _close_open(db: Any, referral_id: str, rule_pattern: str, user: dict[str, Any] | None, outcome: str,
                 now: datetime) -> None:
     """Close the referral's open actions whose rule id matches ``rule_pattern`` (SQL LIKE), saying why."""
-    for a in store.query(db, "SELECT id, child_id FROM actions WHERE referral_id = ? AND status = 'open' "
-                             "AND rule_id LIKE ?", (referral_id, rule_pattern)):
-        store.update(db, "actions", "id", a["id"], {"status": "done", "outcome": outcome,
-                                                    "completed_by": user["id"] if user else None,
-                                                    "completed_at": _iso(now)})
+    for a in actions_data.open_for_referral_matching(db, referral_id, rule_pattern):
+        actions_data.update(db, a["id"], {"status": "done", "outcome": outcome,
+                                          "completed_by": user["id"] if user else None,
+                                          "completed_at": _iso(now)})
         audit.record(db, action="complete", object_type="action", object_id=a["id"], child_id=a["child_id"],
                      user=user, detail={"referral_id": referral_id, "automatic": True})
 
@@ -713,12 +695,12 @@ def _close_open(db: Any, referral_id: str, rule_pattern: str, user: dict[str, An
 def _close_escalations(db: Any, referral_id: str, user: dict[str, Any] | None, *, kind: str, outcome: str,
                        now: datetime) -> None:
     """Close the open escalation steps opened for a stall (or a dispute) once it is answered."""
-    row = store.query_one(db, "SELECT escalation_reason FROM referrals WHERE id = ?", (referral_id,))
+    row = referrals_data.escalation_reason_of(db, referral_id)
     reason = (row or {}).get("escalation_reason") or ""
     if (kind == "dispute") != reason.startswith("dispute"):
         return
     _close_open(db, referral_id, RULE_PREFIX + "%", user, outcome, now)
-    store.update(db, "referrals", "id", referral_id, {"escalation_step": 0, "escalation_reason": None})
+    referrals_data.update(db, referral_id, {"escalation_step": 0, "escalation_reason": None})
 
 
 def stall(referral: dict[str, Any], now: datetime) -> str | None:
@@ -756,18 +738,12 @@ def check_timers(db: Any, team_id: int, *, config: Any, now: datetime | None = N
     now = now or utc_now()
     steps = ladder(config)
     opened = 0
-    sql = ("SELECT * FROM referrals WHERE team_id = ? AND (status IN ('sent', 'acknowledged') "
-           "OR (disputed_at IS NOT NULL AND dispute_resolved_at IS NULL))")
-    params: list[Any] = [team_id]
-    if referral_id:
-        sql += " AND id = ?"
-        params.append(referral_id)
-    candidates = [r for r in store.query(db, sql, params) if stall(r, now)]
+    candidates = [r for r in referrals_data.timer_candidates(db, team_id, referral_id) if stall(r, now)]
     if not candidates:
         return 0
     with store.write(db):
         for stale in candidates:
-            referral = store.query_one(db, "SELECT * FROM referrals WHERE id = ?", (stale["id"],))
+            referral = referrals_data.by_id(db, stale["id"])
             why = stall(referral, now) if referral else None
             if referral is None or why is None:
                 continue
@@ -775,8 +751,7 @@ def check_timers(db: Any, team_id: int, *, config: Any, now: datetime | None = N
             if step >= len(steps):
                 continue
             if step:
-                last = store.query_one(db, "SELECT due_at FROM actions WHERE referral_id = ? AND rule_id = ? "
-                                           "ORDER BY created_at DESC LIMIT 1", (referral["id"], f"{RULE_PREFIX}{step}"))
+                last = actions_data.latest_due_for_referral_rule(db, referral["id"], f"{RULE_PREFIX}{step}")
                 if last is not None and last["due_at"] >= _iso(now):
                     continue
             spec = steps[step]
@@ -786,12 +761,12 @@ def check_timers(db: Any, team_id: int, *, config: Any, now: datetime | None = N
                    source=ESCALATION_SOURCE if config.get("REFERRAL_ESCALATION") is None else
                    "Local resolution of professional differences (escalation) procedure, as set by this service",
                    reasons=_escalation_reasons(referral, why))
-            store.update(db, "referrals", "id", referral["id"], {"escalation_step": step + 1,
-                                                                 "escalation_reason": why[:500]})
-            store.insert(db, "referral_responses", {"referral_id": referral["id"], "kind": "escalation",
-                                                    "at": _iso(now), "hub_contact": None, "decision": None,
-                                                    "reasons": f"Step {step + 1}: {spec['title']} ({why})"[:2000],
-                                                    "recorded_by": None, "recorded_at": _iso(now)})
+            referrals_data.update(db, referral["id"], {"escalation_step": step + 1,
+                                                       "escalation_reason": why[:500]})
+            referrals_data.insert_response(db, {"referral_id": referral["id"], "kind": "escalation",
+                                                "at": _iso(now), "hub_contact": None, "decision": None,
+                                                "reasons": f"Step {step + 1}: {spec['title']} ({why})"[:2000],
+                                                "recorded_by": None, "recorded_at": _iso(now)})
             audit.record(db, action="escalate", object_type="referral", object_id=referral["id"],
                          child_id=referral["child_id"], detail={"step": step + 1, "reason": why.split(":")[0]})
             opened += 1
@@ -883,9 +858,9 @@ def record_strategy(db: Any, child: dict[str, Any], user: dict[str, Any], data: 
     strategy_id = strategy_id or str(uuid.uuid4())
     owner_ref = referral or {"id": None, "child_id": child["id"], "team_id": user["team_id"], "referrer_id": user["id"]}
     with store.write(db):
-        if store.query_one(db, "SELECT id FROM strategy_discussions WHERE id = ?", (strategy_id,)):
+        if referrals_data.strategy_id_if_exists(db, strategy_id):
             raise Conflict("A strategy discussion was already stored under this id")
-        store.insert(db, "strategy_discussions", {
+        referrals_data.insert_strategy(db, {
             "id": strategy_id, "child_id": child["id"], "team_id": user["team_id"], "referral_id": referral_id,
             "held_at": clean["held_at"], "attendees": clean["attendees"], "decision": clean["decision"],
             "notes": clean["notes"], "body_sha256": body_sha256, "recorded_by": user["id"], "created_at": _iso(now)})
@@ -908,21 +883,16 @@ def record_strategy(db: Any, child: dict[str, Any], user: dict[str, Any], data: 
 
 
 def strategy_for(db: Any, strategy_id: str, user: dict[str, Any]) -> dict[str, Any]:
-    row = store.query_one(db, """SELECT s.*, u.name AS recorded_by_name FROM strategy_discussions s
-                                 JOIN users u ON u.id = s.recorded_by WHERE s.id = ? AND s.team_id = ?""",
-                          (strategy_id, user["team_id"]))
+    row = referrals_data.strategy_with_recorder(db, strategy_id, user["team_id"])
     if row is None:
         raise NotFound(strategy_id)
     row["attendees"] = json.loads(row["attendees"])
-    row["actions"] = store.query(db, "SELECT id, rule_id, title, action, owner, due_at, status FROM actions "
-                                     "WHERE strategy_id = ? ORDER BY rule_id", (strategy_id,))
+    row["actions"] = actions_data.for_strategy(db, strategy_id)
     return row
 
 
 def strategies_for_child(db: Any, child_id: str) -> list[dict[str, Any]]:
-    rows = store.query(db, """SELECT s.*, u.name AS recorded_by_name FROM strategy_discussions s
-                              JOIN users u ON u.id = s.recorded_by WHERE s.child_id = ? ORDER BY s.held_at DESC""",
-                       (child_id,))
+    rows = referrals_data.strategies_for_child_with_recorder(db, child_id)
     for row in rows:
         row["attendees"] = json.loads(row["attendees"])
     return rows

@@ -19,7 +19,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from homevisit.data import children as children_data
+from homevisit.data import records as records_data
+from homevisit.data import referrals as referrals_data
 from homevisit.data import store
+from homevisit.data import visits as visits_data
 from homevisit.domain import answers, growth
 from homevisit.domain.calendar import utc_now
 from homevisit.domain.dictionary import FIELDS_BY_NAME, VISITOR_ROLES
@@ -175,7 +179,7 @@ def _prepare(db: Any, visit_id: str, user: dict[str, Any], signature_data: Any, 
         png = signatures.clean_signature_png(signature_data)
     except signatures.SignatureImageError as error:
         raise SignError("signature_png", error.message) from None
-    child = store.query_one(db, "SELECT * FROM children WHERE id = ?", (visit["child_id"],))
+    child = children_data.by_id(db, visit["child_id"])
     assert child is not None
     signed_at = utc_now()
     record = build_record(db, visit, child, organisation=config["ORGANISATION_NAME"],
@@ -190,18 +194,18 @@ def _store_signed(db: Any, prepared: _Prepared, pdf: bytes, config: dict[str, An
     digest = hashlib.sha256(pdf).hexdigest()
     filename = f"{visit_id}.pdf"
     with store.write(db):
-        current = store.query_one(db, "SELECT status, record_sha256, signed_by FROM visits WHERE id = ?", (visit_id,))
+        current = visits_data.sign_state(db, visit_id)
         if current is None or current["status"] == "signed":
             if current is not None and current["signed_by"] == user["id"]:
                 return {"record_sha256": current["record_sha256"], "signed_at": None, "replayed": True}
             raise SignError("visit", "This visit is already signed", 409)
         _write_once(config["RECORDS_DIR"], filename, pdf)
-        store.insert(db, "records", {"visit_id": visit_id, "kind": "signed", "filename": filename, "sha256": digest,
-                                     "size_bytes": len(pdf), "signed_by": user["id"],
-                                     "created_at": signed_at.isoformat(timespec="seconds")})
-        store.update(db, "visits", "id", visit_id, {"status": "signed", "signed_at": signed_at.isoformat(timespec="seconds"),
-                                                    "signed_by": user["id"], "record_sha256": digest,
-                                                    "updated_at": signed_at.isoformat(timespec="seconds")})
+        records_data.insert(db, {"visit_id": visit_id, "kind": "signed", "filename": filename, "sha256": digest,
+                                 "size_bytes": len(pdf), "signed_by": user["id"],
+                                 "created_at": signed_at.isoformat(timespec="seconds")})
+        visits_data.update(db, visit_id, {"status": "signed", "signed_at": signed_at.isoformat(timespec="seconds"),
+                                          "signed_by": user["id"], "record_sha256": digest,
+                                          "updated_at": signed_at.isoformat(timespec="seconds")})
         audit.record(db, action="sign", object_type="visit", object_id=visit_id, child_id=visit["child_id"], user=user,
                      detail={"record_sha256": digest,
                              "signature_png_sha256": hashlib.sha256(prepared.png).hexdigest()})
@@ -212,14 +216,12 @@ def countersign_visit(db: Any, visit_id: str, supervisor: dict[str, Any], *, con
     """A supervisor's countersignature: a second, incremental signature over the stored record."""
     if supervisor["role"] not in ("supervisor", "admin"):
         raise SignError("visit", "Only a supervisor can countersign a visit record", 403)
-    row = store.query_one(db, "SELECT v.status, v.child_id, v.visitor_id, r.filename, r.sha256 FROM visits v "
-                              "JOIN records r ON r.visit_id = v.id AND r.kind = 'signed' "
-                              "WHERE v.id = ? AND v.team_id = ?", (visit_id, supervisor["team_id"]))
+    row = visits_data.signed_with_record_in_team(db, visit_id, supervisor["team_id"])
     if row is None:
         raise SignError("visit", "Only a signed visit record can be countersigned", 409)
     if row["visitor_id"] == supervisor["id"]:
         raise SignError("visit", "Another supervisor must countersign a record you signed yourself", 409)
-    if store.query_one(db, "SELECT id FROM records WHERE visit_id = ? AND kind = 'countersigned'", (visit_id,)):
+    if records_data.countersigned_id(db, visit_id):
         raise SignError("visit", "This record is already countersigned", 409)
     signed = read_record_file(config, row["filename"], row["sha256"])
     now = utc_now()
@@ -230,11 +232,11 @@ def countersign_visit(db: Any, visit_id: str, supervisor: dict[str, Any], *, con
     filename = f"{visit_id}-countersigned.pdf"
     with store.write(db):
         _write_once(config["RECORDS_DIR"], filename, pdf)
-        store.insert(db, "records", {"visit_id": visit_id, "kind": "countersigned", "filename": filename,
-                                     "sha256": digest, "size_bytes": len(pdf), "signed_by": supervisor["id"],
-                                     "created_at": now.isoformat(timespec="seconds")})
-        store.update(db, "visits", "id", visit_id, {"reviewed_by": supervisor["id"],
-                                                    "reviewed_at": now.isoformat(timespec="seconds")})
+        records_data.insert(db, {"visit_id": visit_id, "kind": "countersigned", "filename": filename,
+                                 "sha256": digest, "size_bytes": len(pdf), "signed_by": supervisor["id"],
+                                 "created_at": now.isoformat(timespec="seconds")})
+        visits_data.update(db, visit_id, {"reviewed_by": supervisor["id"],
+                                          "reviewed_at": now.isoformat(timespec="seconds")})
         audit.record(db, action="countersign", object_type="visit", object_id=visit_id, child_id=row["child_id"],
                      user=supervisor, detail={"record_sha256": digest})
     return {"record_sha256": digest}
@@ -250,10 +252,7 @@ def read_record_file(config: dict[str, Any], filename: str, sha256: str) -> byte
 
 def stored_record(db: Any, visit_id: str, user: dict[str, Any], config: dict[str, Any]) -> tuple[bytes, str] | None:
     """The latest stored record of a visit of the user's team (countersigned if it is), or None."""
-    row = store.query_one(db, """SELECT r.filename, r.sha256, v.child_id FROM records r JOIN visits v ON v.id = r.visit_id
-                                 WHERE r.visit_id = ? AND v.team_id = ?
-                                 ORDER BY CASE r.kind WHEN 'countersigned' THEN 0 ELSE 1 END LIMIT 1""",
-                          (visit_id, user["team_id"]))
+    row = records_data.latest_in_team(db, visit_id, user["team_id"])
     if row is None:
         return None
     data = read_record_file(config, row["filename"], row["sha256"])
@@ -285,19 +284,13 @@ def check_stored_records(db: Any, config: dict[str, Any], since: str | None = No
     time is the signing server's clock). Reads only; changes nothing.
     """
     trusted = _trusted_certificates(config)
-    rows = store.query(db, """SELECT r.visit_id, r.kind, r.filename, r.sha256, r.created_at,
-                                     c.given_name, c.family_name
-                              FROM records r JOIN visits v ON v.id = r.visit_id JOIN children c ON c.id = v.child_id
-                              WHERE r.created_at >= ? ORDER BY r.created_at, r.id""", (since or "",))
+    rows = records_data.stored_since_with_child(db, since or "")
     for row in rows:
         child = f"{row['given_name']} {row['family_name']}"
         finding = {"visit_id": row["visit_id"], "kind": row["kind"], "stored_at": row["created_at"], "child": child,
                    "where": f"visit {row['visit_id']} ({row['kind']} record, {child}, stored {row['created_at']})"}
         yield _check_stored_file(config, row["filename"], row["sha256"], trusted, finding)
-    packs = store.query(db, """SELECT f.id, f.pack_filename, f.pack_sha256, f.pack_signed_at, c.given_name, c.family_name
-                               FROM referrals f JOIN children c ON c.id = f.child_id
-                               WHERE f.pack_sha256 IS NOT NULL AND f.pack_signed_at >= ?
-                               ORDER BY f.pack_signed_at, f.id""", (since or "",))
+    packs = referrals_data.signed_packs_since(db, since or "")
     for row in packs:
         child = f"{row['given_name']} {row['family_name']}"
         finding = {"referral_id": row["id"], "kind": "referral pack", "stored_at": row["pack_signed_at"],
@@ -336,9 +329,9 @@ def verify_record(db: Any, pdf: bytes, *, config: dict[str, Any]) -> dict[str, A
     """Is this PDF intact, who signed it and when, does it match a stored copy, anything changed after signing?"""
     report = signing.verify_pdf(pdf, _trusted_certificates(config))
     digest = hashlib.sha256(pdf).hexdigest()
-    match = store.query_one(db, "SELECT visit_id, kind, created_at FROM records WHERE sha256 = ?", (digest,))
+    match = records_data.by_sha256(db, digest)
     if match is None:  # a signed referral pack (homevisit.services.referral_records)
-        pack = store.query_one(db, "SELECT id, pack_signed_at FROM referrals WHERE pack_sha256 = ?", (digest,))
+        pack = referrals_data.pack_by_sha256(db, digest)
         if pack is not None:
             match = {"visit_id": None, "referral_id": pack["id"], "kind": "referral_pack",
                      "created_at": pack["pack_signed_at"]}
@@ -405,16 +398,16 @@ def start_addendum(db: Any, visit_id: str, user: dict[str, Any]) -> str:
     original = visits_mod.load_visit(db, visit_id, user)
     if original["status"] != "signed":
         raise SignError("visit", "Only a signed visit needs an addendum: change the draft instead", 409)
-    child = store.query_one(db, "SELECT * FROM children WHERE id = ?", (original["child_id"],))
+    child = children_data.by_id(db, original["child_id"])
     assert child is not None
     new_id = visits_mod.start_draft(db, child, user)
     copy = {f: original.get(f) for f in FIELDS_BY_NAME}
     copy.update({"visited_at": original["visited_at"], "visitor_role": user.get("visitor_role") or original["visitor_role"]})
     with store.write(db):
-        store.update(db, "visits", "id", new_id, {**copy, "addendum_of": visit_id})
-        for table in ("injuries", "carers_present"):
+        visits_data.update(db, new_id, {**copy, "addendum_of": visit_id})
+        for table, insert in (("injuries", visits_data.insert_injury), ("carers_present", visits_data.insert_carer_present)):
             for row in original[table]:
-                store.insert(db, table, {k: v for k, v in row.items() if k != "id"} | {"visit_id": new_id})
+                insert(db, {k: v for k, v in row.items() if k != "id"} | {"visit_id": new_id})
         audit.record(db, action="start_addendum", object_type="visit", object_id=new_id, child_id=original["child_id"],
                      user=user, detail={"addendum_of": visit_id})
     return new_id

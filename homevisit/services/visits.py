@@ -12,7 +12,13 @@ import uuid
 from datetime import date
 from typing import Any
 
+from homevisit.data import actions as actions_data
+from homevisit.data import allocations as allocations_data
+from homevisit.data import concerns as concerns_data
+from homevisit.data import drafts as drafts_data
+from homevisit.data import rule_hits as rule_hits_data
 from homevisit.data import store
+from homevisit.data import visits as visits_data
 from homevisit.domain import growth
 from homevisit.domain import rules as rules_mod
 from homevisit.domain.calendar import LONDON, london_moment, utc_now, utc_now_text
@@ -20,11 +26,10 @@ from homevisit.domain.dictionary import (
     CARER_FIELDS,
     INJURY_FIELDS,
     MILESTONES,
-    NO_ACCESS,
     VISIT_FIELDS,
     fields_in_section,
 )
-from homevisit.domain.facts import HISTORY_VISIT_FIELDS, POOR_HYGIENE, history_windows
+from homevisit.domain.facts import HISTORY_VISIT_FIELDS, history_windows
 from homevisit.domain.validation import (
     MAX_CARERS,
     MAX_INJURIES,
@@ -135,18 +140,15 @@ def check_visit(payload: dict[str, Any], child: dict[str, Any], *, today: date |
 def with_rows(db: Any, row: dict[str, Any]) -> dict[str, Any]:
     """A stored visit row in the dictionary's values, with its marks and the people present."""
     visit = store.decode_visit_row(row)
-    visit["injuries"] = [store.decode_row(INJURY_FIELDS, r) for r in store.query(
-        db, "SELECT * FROM injuries WHERE visit_id = ? ORDER BY position", (row["id"],))]
-    visit["carers_present"] = [store.decode_row(CARER_FIELDS, r) for r in store.query(
-        db, "SELECT * FROM carers_present WHERE visit_id = ? ORDER BY position", (row["id"],))]
+    visit["injuries"] = [store.decode_row(INJURY_FIELDS, r) for r in visits_data.injuries_for_visit(db, row["id"])]
+    visit["carers_present"] = [store.decode_row(CARER_FIELDS, r)
+                               for r in visits_data.carers_present_for_visit(db, row["id"])]
     return visit
 
 
 def load_visit(db: Any, visit_id: str, user: dict[str, Any], *, log_view: bool = False) -> dict[str, Any]:
     """One visit of the user's team with its marks and people present; NotFound otherwise."""
-    row = store.query_one(db, """SELECT v.*, u.name AS visitor_name, s.name AS signer_name FROM visits v
-                                 JOIN users u ON u.id = v.visitor_id LEFT JOIN users s ON s.id = v.signed_by
-                                 WHERE v.id = ? AND v.team_id = ?""", (visit_id, user["team_id"]))
+    row = visits_data.in_team_with_visitor_and_signer(db, visit_id, user["team_id"])
     if row is None:
         raise NotFound(visit_id)
     visit = with_rows(db, row)
@@ -157,21 +159,12 @@ def load_visit(db: Any, visit_id: str, user: dict[str, Any], *, log_view: bool =
 
 def visits_for_child(db: Any, child_id: str, *, include_drafts_of: int | None = None) -> list[dict[str, Any]]:
     """The child's visits, newest first, by every professional (drafts only the caller's own)."""
-    return store.query(db, """
-        SELECT v.id, v.status, v.visited_at, v.visitor_role, v.child_seen, v.weight_kg, v.weight_sds, v.weight_centile,
-               v.centile_spaces_fallen_since_birth, v.source, v.signed_at, v.reviewed_at, v.addendum_of, v.draft_section,
-               v.visitor_id, u.name AS visitor_name,
-               (SELECT COUNT(*) FROM rule_hits h WHERE h.visit_id = v.id) AS action_count
-        FROM visits v JOIN users u ON u.id = v.visitor_id
-        WHERE v.child_id = ? AND (v.status != 'draft' OR v.visitor_id = ?)
-        ORDER BY v.visited_at DESC, v.created_at DESC""", (child_id, include_drafts_of or -1))
+    return visits_data.for_child_with_visitor(db, child_id, include_drafts_of or -1)
 
 
 def measurements_for(db: Any, child_id: str) -> list[dict[str, Any]]:
     """Every submitted weight of the child, whoever took it."""
-    return store.query(db, """SELECT id AS visit_id, substr(visited_at, 1, 10) AS measured_on, weight_kg, weight_clothing
-                              FROM visits WHERE child_id = ? AND status != 'draft' AND weight_kg IS NOT NULL
-                              ORDER BY visited_at""", (child_id,))
+    return visits_data.submitted_weights(db, child_id)
 
 
 def history_for(db: Any, child_id: str, before_visit_id: str | None = None, *,
@@ -185,10 +178,9 @@ def history_for(db: Any, child_id: str, before_visit_id: str | None = None, *,
     baby. Concerns, which are few, are always listed. Without it every visit is listed."""
     past = [] if windows else _visit_rows(db, child_id, before_visit_id or "")
     concern_fired: dict[str, list[str]] = {}
-    for a in store.query(db, "SELECT concern_id, rule_id FROM rule_hits WHERE child_id = ? AND concern_id IS NOT NULL",
-                         (child_id,)):
+    for a in rule_hits_data.concern_rules_for_child(db, child_id):
         concern_fired.setdefault(a["concern_id"], []).append(a["rule_id"])
-    for row in store.query(db, "SELECT * FROM concerns WHERE child_id = ? AND id != ?", (child_id, before_visit_id or "")):
+    for row in concerns_data.for_child_except(db, child_id, before_visit_id or ""):
         row["categories"] = json.loads(row["categories"])
         pseudo = concerns.as_visit(row, {"id": row["recorded_by"]})
         pseudo["fired_rules"] = concern_fired.get(row["id"], [])
@@ -196,10 +188,8 @@ def history_for(db: Any, child_id: str, before_visit_id: str | None = None, *,
     past.sort(key=lambda v: str(v.get("visited_at")))
     history: dict[str, Any] = {
         "visits": past,
-        "allocations": store.query(db, "SELECT user_id, role, started_on, ended_on FROM allocations "
-                                       "WHERE child_id = ? ORDER BY started_on", (child_id,)),
-        "actions": store.query(db, "SELECT rule_id, status, created_at, due_at FROM actions "
-                                   "WHERE child_id = ? AND status = 'open'", (child_id,)),
+        "allocations": allocations_data.for_child_by_start(db, child_id),
+        "actions": actions_data.open_rule_states_for_child(db, child_id),
         "referrals": referrals.history_rows(db, child_id),
     }
     if windows:
@@ -208,12 +198,9 @@ def history_for(db: Any, child_id: str, before_visit_id: str | None = None, *,
 
 
 def _visit_rows(db: Any, child_id: str, visit_id: str) -> list[dict[str, Any]]:
-    columns = ", ".join(f'"{name}"' for name in HISTORY_VISIT_FIELDS)
-    rows = store.query(db, f"""SELECT {columns} FROM visits WHERE child_id = ? AND status != 'draft' AND id != ?
-                               ORDER BY visited_at""", (child_id, visit_id))
+    rows = visits_data.history_rows_except(db, child_id, visit_id, HISTORY_VISIT_FIELDS)
     fired: dict[str, list[str]] = {}
-    for a in store.query(db, "SELECT visit_id, rule_id FROM rule_hits WHERE child_id = ? AND visit_id IS NOT NULL",
-                         (child_id,)):
+    for a in rule_hits_data.visit_rules_for_child(db, child_id):
         fired.setdefault(a["visit_id"], []).append(a["rule_id"])
     past = []
     for row in rows:
@@ -225,39 +212,15 @@ def _visit_rows(db: Any, child_id: str, visit_id: str) -> list[dict[str, Any]]:
     return past
 
 
-# The history facts' sums over earlier visits, for the database (facts._history_facts does the same sums over
-# a list of visits; a test checks the two agree). Every window ends with the visit's day in UK time.
-_EARLIER = ("child_id = :child AND status != 'draft' AND id != :visit "
-            "AND julianday(visited_at) < julianday(:end)")
-_POOR_HYGIENE_SQL = store.sql_literals(POOR_HYGIENE)
-_NO_ACCESS_SQL = store.sql_literals(NO_ACCESS)
-
-
 def _summed_visits(db: Any, child_id: str, visit_id: str, windows: dict[str, Any]) -> dict[str, Any]:
-    def within(window: str) -> str:
-        return f"julianday(visited_at) >= julianday(:{window})"
-
-    seen = ", ".join(f'MAX("{m}" = 1) AS "{m}"' for m in MILESTONES)
-    params = {"child": child_id, "visit": visit_id, **{k: v for k, v in windows.items() if k != "consider_ids"}}
-    row = store.query_one(db, f"""SELECT COUNT(*) AS n, {seen},
-          COALESCE(SUM(CASE WHEN {within("missed")} THEN COALESCE(missed_appointments, 0) END), 0) AS missed,
-          COALESCE(SUM({within("missed")} AND child_seen = 'not_seen'), 0) AS not_seen,
-          COALESCE(SUM({within("repeat")} AND hygiene IN ({_POOR_HYGIENE_SQL})), 0) AS poor_hygiene,
-          COALESCE(SUM({within("access")} AND access_outcome IN ({_NO_ACCESS_SQL})), 0) AS no_access,
-          COALESCE(SUM(CASE WHEN {within("access")} THEN COALESCE(missed_appointments, 0) END), 0) AS not_brought
-        FROM visits WHERE {_EARLIER}""", params) or {}
+    # The history facts' sums over earlier visits, in the database (facts._history_facts does the same sums
+    # over a list of visits; a test checks the two agree).
+    row = visits_data.earlier_sums(db, child_id, visit_id, windows) or {}
     consider_ids = list(windows.get("consider_ids") or ())
     consider: list[dict[str, Any]] = []
     if consider_ids:
-        marks = ", ".join(f":c{i}" for i in range(len(consider_ids)))
-        consider = store.query(db, f"""SELECT DISTINCT v.id, v.visitor_id FROM visits v
-            JOIN rule_hits h ON h.visit_id = v.id AND h.rule_id IN ({marks})
-            WHERE v.child_id = :child AND v.status != 'draft' AND v.id != :visit
-              AND julianday(v.visited_at) < julianday(:end) AND julianday(v.visited_at) >= julianday(:repeat)""",
-                               {**params, **{f"c{i}": rule_id for i, rule_id in enumerate(consider_ids)}})
-    weight = store.query_one(db, f"""SELECT visited_at, weight_kg, weight_clothing FROM visits
-                                     WHERE {_EARLIER} AND weight_kg IS NOT NULL
-                                     ORDER BY julianday(visited_at) DESC LIMIT 1""", params)
+        consider = visits_data.earlier_firing_any_of(db, child_id, visit_id, windows, consider_ids)
+    weight = visits_data.earlier_last_weight(db, child_id, visit_id, windows)
     return {"count": int(row.get("n") or 0), "milestones": sorted(m for m in MILESTONES if row.get(m)),
             "missed_appointments": int(row.get("missed") or 0), "not_seen": int(row.get("not_seen") or 0),
             "poor_hygiene": int(row.get("poor_hygiene") or 0), "no_access": int(row.get("no_access") or 0),
@@ -272,7 +235,7 @@ def start_draft(db: Any, child: dict[str, Any], user: dict[str, Any], *, visit_i
     visit_id = visit_id or str(uuid.uuid4())
     now = utc_now().astimezone(LONDON).replace(second=0, microsecond=0)
     with store.write(db):
-        store.insert(db, "visits", {
+        visits_data.insert(db, {
             "id": visit_id, "child_id": child["id"], "team_id": user["team_id"], "visitor_id": user["id"],
             "status": "draft", "version": 1, "source": "form", "draft_section": "seen",
             "created_at": utc_now_text(), "updated_at": utc_now_text(), "visited_at": now.isoformat(timespec="minutes"),
@@ -290,8 +253,7 @@ def save_section(db: Any, visit_id: str, user: dict[str, Any], section: str, cle
     device), Conflict is raised and nothing is overwritten.
     """
     with store.write(db):
-        row = store.query_one(db, "SELECT status, version, visitor_id, child_id, saved_sections FROM visits "
-                                  "WHERE id = ? AND team_id = ?", (visit_id, user["team_id"]))
+        row = visits_data.draft_state_in_team(db, visit_id, user["team_id"])
         if row is None or row["visitor_id"] != user["id"]:
             raise NotFound(visit_id)
         if row["status"] != "draft":
@@ -302,53 +264,42 @@ def save_section(db: Any, visit_id: str, user: dict[str, Any], section: str, cle
         saved = json.loads(row["saved_sections"] or "[]")
         changes.update({"version": row["version"] + 1, "updated_at": utc_now_text(), "draft_section": next_section or section,
                         "saved_sections": sorted(set(saved) | {section})})
-        store.update(db, "visits", "id", visit_id, changes)
+        visits_data.update(db, visit_id, changes)
         if injuries is not None:
-            _replace_rows(db, "injuries", visit_id, injuries)
+            visits_data.replace_injuries(db, visit_id, injuries)
         if carers is not None:
-            _replace_rows(db, "carers_present", visit_id, carers)
-        store.execute(db, "DELETE FROM draft_inputs WHERE visit_id = ? AND section = ?", (visit_id, section))
+            visits_data.replace_carers_present(db, visit_id, carers)
+        drafts_data.delete_for_section(db, visit_id, section)
         audit.record(db, action="save_section", object_type="visit", object_id=visit_id, child_id=row["child_id"],
                      user=user, detail={"section": section})
         return int(row["version"]) + 1
 
 
-def _replace_rows(db: Any, table: str, visit_id: str, rows: list[dict[str, Any]]) -> None:
-    store.execute(db, f"DELETE FROM {table} WHERE visit_id = ?", (visit_id,))
-    for position, item in enumerate(rows):
-        store.insert(db, table, {"visit_id": visit_id, "position": position, **item})
-
-
 def keep_draft_input(db: Any, visit_id: str, user_id: int, section: str, form_data: dict[str, Any], reason: str) -> bool:
     """Keep exactly what was typed on a page that could not be saved normally (for example after a timeout)."""
     with store.write(db):
-        row = store.query_one(db, "SELECT visitor_id, status FROM visits WHERE id = ?", (visit_id,))
+        row = visits_data.visitor_and_status(db, visit_id)
         if row is None or row["visitor_id"] != user_id or row["status"] != "draft":
             return False
-        store.execute(db, "INSERT OR REPLACE INTO draft_inputs (visit_id, section, form_data, saved_at, reason) "
-                          "VALUES (?, ?, ?, ?, ?)", (visit_id, section, json.dumps(form_data), utc_now_text(), reason))
+        drafts_data.insert_or_replace(db, visit_id, section, json.dumps(form_data), utc_now_text(), reason)
     return True
 
 
 def kept_draft_input(db: Any, visit_id: str, section: str) -> dict[str, Any] | None:
-    row = store.query_one(db, "SELECT form_data, reason FROM draft_inputs WHERE visit_id = ? AND section = ?",
-                          (visit_id, section))
+    row = drafts_data.for_section(db, visit_id, section)
     return {"form_data": json.loads(row["form_data"]), "reason": row["reason"]} if row else None
 
 
 def drafts_for_user(db: Any, user: dict[str, Any]) -> list[dict[str, Any]]:
-    return store.query(db, """SELECT v.id, v.child_id, v.updated_at, v.draft_section, c.given_name, c.family_name
-                              FROM visits v JOIN children c ON c.id = v.child_id
-                              WHERE v.visitor_id = ? AND v.status = 'draft' ORDER BY v.updated_at DESC""", (user["id"],))
+    return visits_data.drafts_of_visitor_with_child_names(db, user["id"])
 
 
 def discard_draft(db: Any, visit_id: str, user: dict[str, Any]) -> None:
     with store.write(db):
-        row = store.query_one(db, "SELECT visitor_id, status, child_id FROM visits WHERE id = ? AND team_id = ?",
-                              (visit_id, user["team_id"]))
+        row = visits_data.visitor_status_child_in_team(db, visit_id, user["team_id"])
         if row is None or row["visitor_id"] != user["id"] or row["status"] != "draft":
             raise NotFound(visit_id)
-        store.execute(db, "DELETE FROM visits WHERE id = ?", (visit_id,))
+        visits_data.delete(db, visit_id)
         audit.record(db, action="discard_draft", object_type="visit", object_id=visit_id, child_id=row["child_id"],
                      user=user)
 
@@ -387,8 +338,7 @@ def put_visit(db: Any, visit_id: str, payload: dict[str, Any], user: dict[str, A
     id of another team, Invalid with field messages.
     """
     digest = body_hash(payload)
-    existing = store.query_one(db, "SELECT id, team_id, visitor_id, status, body_sha256 FROM visits WHERE id = ?",
-                               (visit_id,))
+    existing = visits_data.replay_state(db, visit_id)
     if existing is not None:
         return _replay(db, existing, digest, user, visit_id)
     child_id = payload.get("child_id")
@@ -430,13 +380,7 @@ def _replay(db: Any, existing: dict[str, Any], digest: str, user: dict[str, Any]
 
 def _derivation_snapshot(db: Any, child_id: str) -> tuple[Any, ...]:
     """A fingerprint of everything about the child that growth and the rules read."""
-    row = store.query_one(db, """SELECT
-        (SELECT COUNT(*) || ':' || IFNULL(MAX(updated_at), '') FROM visits WHERE child_id = ? AND status != 'draft'),
-        (SELECT COUNT(*) FROM rule_hits WHERE child_id = ?),
-        (SELECT COUNT(*) || ':' || IFNULL(SUM(status = 'open'), 0) FROM actions WHERE child_id = ?),
-        (SELECT COUNT(*) || ':' || IFNULL(MAX(ended_on), '') FROM allocations WHERE child_id = ?),
-        (SELECT COUNT(*) FROM concerns WHERE child_id = ?),
-        (SELECT COUNT(*) || ':' || IFNULL(MAX(updated_at), '') FROM referrals WHERE child_id = ?)""", (child_id,) * 6)
+    row = visits_data.derivation_snapshot(db, child_id)
     return tuple(row.values()) if row else ()
 
 
@@ -447,12 +391,7 @@ def _derive(db: Any, visit_id: str, child: dict[str, Any], clean: dict[str, Any]
     if clean.get("weight_kg") is not None:
         measured_on = clean["visited_at"][:10]
         # the facts compare this weight with the one before it only (growth.weight_facts): read just that one
-        measurements = store.query(db, """SELECT id AS visit_id, substr(visited_at, 1, 10) AS measured_on, weight_kg,
-                                            weight_clothing FROM visits
-                                          WHERE child_id = ? AND status != 'draft' AND weight_kg IS NOT NULL AND id != ?
-                                            AND substr(visited_at, 1, 10) <= ?
-                                          ORDER BY substr(visited_at, 1, 10) DESC, visited_at DESC LIMIT 1""",
-                                   (child["id"], visit_id, measured_on))
+        measurements = visits_data.weight_before(db, child["id"], visit_id, measured_on)
         measurements.append({"visit_id": visit_id, "measured_on": measured_on,
                              "weight_kg": clean["weight_kg"], "weight_clothing": clean.get("weight_clothing")})
         facts = growth.weight_facts(child, measurements, visit_id)
@@ -473,12 +412,11 @@ def _store_submission(db: Any, visit_id: str, user: dict[str, Any], child: dict[
     facts, raised_items = _derive(db, visit_id, child, clean, visit, rules)
     with store.write(db):
         if existing:
-            row = store.query_one(db, "SELECT status FROM visits WHERE id = ?", (visit_id,))
+            row = visits_data.status_of(db, visit_id)
             if row is None or row["status"] != "draft":
                 raise Conflict("This visit has already been submitted")
         else:
-            row = store.query_one(db, "SELECT id, team_id, visitor_id, status, body_sha256 FROM visits WHERE id = ?",
-                                  (visit_id,))
+            row = visits_data.replay_state(db, visit_id)
             if row is not None:
                 raise _AlreadyStored(row)
         if _derivation_snapshot(db, child["id"]) != snapshot:
@@ -492,13 +430,13 @@ def _store_submission(db: Any, visit_id: str, user: dict[str, Any], child: dict[
         values = {**clean, **derived, "status": "submitted", "updated_at": now, "submitted_at": now,
                   "body_sha256": body_sha256, "source": source, "draft_section": None}
         if existing:
-            store.update(db, "visits", "id", visit_id, values)
-            store.execute(db, "UPDATE visits SET version = version + 1 WHERE id = ?", (visit_id,))
+            visits_data.update(db, visit_id, values)
+            visits_data.bump_version(db, visit_id)
         else:
-            store.insert(db, "visits", {"id": visit_id, "child_id": child["id"], "team_id": user["team_id"],
-                                        "visitor_id": user["id"], "version": 1, "created_at": now, **values})
-        _replace_rows(db, "injuries", visit_id, injuries)
-        _replace_rows(db, "carers_present", visit_id, carers)
+            visits_data.insert(db, {"id": visit_id, "child_id": child["id"], "team_id": user["team_id"],
+                                    "visitor_id": user["id"], "version": 1, "created_at": now, **values})
+        visits_data.replace_injuries(db, visit_id, injuries)
+        visits_data.replace_carers_present(db, visit_id, carers)
         raised = actions_mod.store_actions(db, raised_items, visit=visit, child=child, user=user)
         audit.record(db, action="submit", object_type="visit", object_id=visit_id, child_id=child["id"], user=user,
                      detail={"source": source, "actions": [a["rule_id"] for a in raised]})

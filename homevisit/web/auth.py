@@ -22,7 +22,12 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
+from homevisit.data import api_tokens as api_tokens_data
+from homevisit.data import login_attempts as login_attempts_data
+from homevisit.data import sessions as sessions_data
 from homevisit.data import store
+from homevisit.data import teams as teams_data
+from homevisit.data import users as users_data
 from homevisit.domain.calendar import iso
 from homevisit.domain.calendar import utc_now as now_utc
 from homevisit.services import audit
@@ -73,17 +78,17 @@ def create_user(db: Any, *, email: str, name: str, role: str, team: str, passwor
     if problem:
         raise ValueError(problem)
     with store.write(db):
-        team_row = store.query_one(db, "SELECT * FROM teams WHERE name = ?", (team,))
+        team_row = teams_data.by_name(db, team)
         if team_row is None:
-            store.insert(db, "teams", {"name": team, "organisation": organisation, "created_at": iso(now_utc())})
-            team_row = store.query_one(db, "SELECT * FROM teams WHERE name = ?", (team,))
+            teams_data.insert(db, {"name": team, "organisation": organisation, "created_at": iso(now_utc())})
+            team_row = teams_data.by_name(db, team)
         assert team_row is not None
-        if store.query_one(db, "SELECT id FROM users WHERE email = ?", (email,)):
+        if users_data.id_by_email(db, email):
             raise ValueError(f"A user with the email {email} already exists")
-        store.insert(db, "users", {
+        users_data.insert(db, {
             "email": email, "name": name, "role": role, "visitor_role": visitor_role, "team_id": team_row["id"],
             "password_hash": hash_password(password), "active": 1, "created_at": iso(now_utc())})
-        user = store.query_one(db, "SELECT * FROM users WHERE email = ?", (email,))
+        user = users_data.by_email(db, email)
         assert user is not None
         audit.record(db, action="create", object_type="user", object_id=user["id"],
                      detail={"email": email, "role": role, "team": team})
@@ -91,8 +96,7 @@ def create_user(db: Any, *, email: str, name: str, role: str, team: str, passwor
 
 
 def get_user(db: Any, user_id: int) -> dict[str, Any] | None:
-    return store.query_one(db, """SELECT u.*, t.name AS team_name, t.organisation AS organisation
-                                  FROM users u JOIN teams t ON t.id = u.team_id WHERE u.id = ?""", (user_id,))
+    return users_data.with_team(db, user_id)
 
 
 def authenticate(db: Any, email: str, password: str, remote_addr: str | None = None) -> dict[str, Any] | None:
@@ -103,7 +107,7 @@ def authenticate(db: Any, email: str, password: str, remote_addr: str | None = N
     """
     email = (email or "").strip()
     now = now_utc()
-    user = store.query_one(db, "SELECT * FROM users WHERE email = ?", (email,))
+    user = users_data.by_email(db, email)
     if user is None:
         try:
             _hasher.verify(_DUMMY_HASH, password or "x")
@@ -122,40 +126,38 @@ def authenticate(db: Any, email: str, password: str, remote_addr: str | None = N
         ok = False
     if not ok or not user["active"]:
         with store.write(db):
-            row = store.query_one(db, "SELECT failed_logins FROM users WHERE id = ?", (user["id"],))
+            row = users_data.failed_logins(db, user["id"])
             failures = (row["failed_logins"] if row else 0) + 1
             changes: dict[str, Any] = {"failed_logins": failures}
             if failures >= LOCKOUT_FAILURES:
                 changes["locked_until"] = iso(now + timedelta(minutes=LOCKOUT_MINUTES))
                 changes["failed_logins"] = 0
-            store.update(db, "users", "id", user["id"], changes)
+            users_data.set_fields(db, user["id"], changes)
             _attempt(db, email, user["id"], False, "disabled" if ok else "wrong password", remote_addr)
             if "locked_until" in changes:
                 audit.record(db, action="lockout", object_type="user", object_id=user["id"],
                              detail={"minutes": LOCKOUT_MINUTES})
         return None
     with store.write(db):
-        store.update(db, "users", "id", user["id"], {"failed_logins": 0, "locked_until": None})
+        users_data.set_fields(db, user["id"], {"failed_logins": 0, "locked_until": None})
         _attempt(db, email, user["id"], True, "signed in", remote_addr)
         if _hasher.check_needs_rehash(user["password_hash"]):
-            store.update(db, "users", "id", user["id"], {"password_hash": hash_password(password)})
+            users_data.set_fields(db, user["id"], {"password_hash": hash_password(password)})
     return get_user(db, user["id"])
 
 
 def _attempt(db: Any, email: str, user_id: int | None, ok: bool, outcome: str, remote_addr: str | None) -> None:
     with store.write(db):
-        store.insert(db, "login_attempts", {"email": email[:320], "user_id": user_id, "at": iso(now_utc()),
-                                            "succeeded": int(ok), "outcome": outcome, "remote_addr": remote_addr})
+        login_attempts_data.insert(db, {"email": email[:320], "user_id": user_id, "at": iso(now_utc()),
+                                        "succeeded": int(ok), "outcome": outcome, "remote_addr": remote_addr})
 
 
 def disable_user(db: Any, user_id: int, by: dict[str, Any] | None = None) -> None:
     """Disable an account and end every session and token it holds."""
     with store.write(db):
-        store.update(db, "users", "id", user_id, {"active": 0})
-        store.execute(db, "UPDATE sessions SET ended_at = ?, ended_reason = 'user disabled' "
-                          "WHERE user_id = ? AND ended_at IS NULL", (iso(now_utc()), user_id))
-        store.execute(db, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-                      (iso(now_utc()), user_id))
+        users_data.set_fields(db, user_id, {"active": 0})
+        sessions_data.end_all_for_disabled_user(db, user_id, iso(now_utc()))
+        api_tokens_data.revoke_all_for_user(db, user_id, iso(now_utc()))
         audit.record(db, action="disable", object_type="user", object_id=user_id, user=by)
 
 
@@ -165,16 +167,14 @@ def create_token(db: Any, user_id: int, label: str = "") -> str:
     """A new API token for a user: returned once; only its hash is kept."""
     token = "hv_" + secrets.token_urlsafe(32)
     with store.write(db):
-        store.insert(db, "api_tokens", {"user_id": user_id, "token_hash": token_hash(token), "label": label,
-                                        "created_at": iso(now_utc())})
+        api_tokens_data.insert(db, {"user_id": user_id, "token_hash": token_hash(token), "label": label,
+                                     "created_at": iso(now_utc())})
         audit.record(db, action="create", object_type="api_token", object_id=user_id, detail={"label": label})
     return token
 
 
 def user_for_token(db: Any, token: str) -> dict[str, Any] | None:
-    row = store.query_one(db, """SELECT t.id AS token_id, t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id
-                                 WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.active = 1""",
-                          (token_hash(token),))
+    row = api_tokens_data.live_for_hash(db, token_hash(token))
     return get_user(db, row["user_id"]) if row else None
 
 
@@ -203,7 +203,7 @@ class DatabaseSessionInterface(SessionInterface):
         if not sid or len(sid) > 100:
             return ServerSession()
         db = app.extensions["homevisit_db"]()
-        row = store.query_one(db, "SELECT * FROM sessions WHERE id_hash = ?", (token_hash(sid),))
+        row = sessions_data.by_id_hash(db, token_hash(sid))
         if row is None or row["ended_at"]:
             return ServerSession()
         now = now_utc()
@@ -212,8 +212,7 @@ class DatabaseSessionInterface(SessionInterface):
         if now > datetime.fromisoformat(row["expires_at"]) or now - last_seen > idle:
             reason = "absolute limit" if now > datetime.fromisoformat(row["expires_at"]) else "idle timeout"
             with store.write(db):
-                store.execute(db, "UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id_hash = ?",
-                              (iso(now), reason, row["id_hash"]))
+                sessions_data.end(db, row["id_hash"], iso(now), reason)
             request.environ["homevisit.expired_session"] = {"user_id": row["user_id"],
                                                             "data": json.loads(row["data"]), "reason": reason}
             return ServerSession()
@@ -227,8 +226,7 @@ class DatabaseSessionInterface(SessionInterface):
         now = now_utc()
         if session.end_reason and session.sid:
             with store.write(db):
-                store.execute(db, "UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id_hash = ?",
-                              (iso(now), session.end_reason, token_hash(session.sid)))
+                sessions_data.end(db, token_hash(session.sid), iso(now), session.end_reason)
             response.delete_cookie(name, path=self.get_cookie_path(app), domain=self.get_cookie_domain(app))
             return
         if not session and session.new:
@@ -236,8 +234,7 @@ class DatabaseSessionInterface(SessionInterface):
         row = request_session_row()
         if session.rotate and session.sid:
             with store.write(db):
-                store.execute(db, "UPDATE sessions SET ended_at = ?, ended_reason = 'rotated' WHERE id_hash = ?",
-                              (iso(now), token_hash(session.sid)))
+                sessions_data.end_rotated(db, token_hash(session.sid), iso(now))
             session.sid = None
             row = None
         data = json.dumps(dict(session), separators=(",", ":"))
@@ -245,13 +242,12 @@ class DatabaseSessionInterface(SessionInterface):
             session.sid = secrets.token_urlsafe(32)
             absolute = timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
             with store.write(db):
-                store.insert(db, "sessions", {"id_hash": token_hash(session.sid), "user_id": session.get("user_id"),
-                                              "data": data, "created_at": iso(now), "last_seen_at": iso(now),
-                                              "expires_at": iso(now + absolute)})
+                sessions_data.insert(db, {"id_hash": token_hash(session.sid), "user_id": session.get("user_id"),
+                                          "data": data, "created_at": iso(now), "last_seen_at": iso(now),
+                                          "expires_at": iso(now + absolute)})
         elif session.modified or row is None or row["data"] != data or _stale(row, now):
             with store.write(db):
-                store.execute(db, "UPDATE sessions SET data = ?, user_id = ?, last_seen_at = ? WHERE id_hash = ?",
-                              (data, session.get("user_id"), iso(now), token_hash(session.sid)))
+                sessions_data.save_data(db, token_hash(session.sid), data, session.get("user_id"), iso(now))
         response.set_cookie(name, session.sid, httponly=True, secure=self.get_cookie_secure(app),
                             samesite=self.get_cookie_samesite(app), path=self.get_cookie_path(app),
                             domain=self.get_cookie_domain(app))

@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 
 from homevisit.data import store
+from homevisit.data import users as users_data
 from homevisit.domain import rules
 from homevisit.records import signing
 from homevisit.services import audit, visit_records
@@ -63,7 +64,7 @@ def register(app: Flask) -> None:
     def create_token(email: str, label: str) -> None:
         """Print a new API token for a user, once, alone on the last line."""
         db = _db()
-        row = store.query_one(db, "SELECT id FROM users WHERE email = ? AND active = 1", (email,))
+        row = users_data.active_id_by_email(db, email)
         if row is None:
             raise click.ClickException(f"No active user with the email {email}")
         token = auth.create_token(db, row["id"], label)
@@ -78,7 +79,7 @@ def register(app: Flask) -> None:
 
         db = _db()
         store.migrate(db)
-        if if_empty and store.query_one(db, "SELECT id FROM users LIMIT 1"):
+        if if_empty and users_data.any_user(db):
             click.echo("Demo data already present: nothing to do.")
             return
         for line in demo.seed(db, current_app.config["ORGANISATION_NAME"], config=current_app.config):

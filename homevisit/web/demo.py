@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from homevisit.data import store
+from homevisit.data import visits as visits_data
 from homevisit.domain import rules as rules_mod
 from homevisit.domain.calendar import LONDON, add_working_days
 from homevisit.services import access, actions, children, referrals, visit_records, visits
@@ -134,7 +134,7 @@ def seed(db: Any, organisation: str, *, today: date | None = None, config: Any =
                  "next_steps": "A strategy discussion and a child protection medical"},
         "sent_at": _at(sent_day, 11), "method": "phone", "reference": "MASH-DEMO-0042"},
         config=config, rule_ids=set(ruleset.by_id), started_from="action")
-    count = store.query_one(db, "SELECT COUNT(*) AS n FROM visits")
+    count = visits_data.count_all(db)
     lines.append(f"Team '{TEAM}': 5 children, {count['n'] if count else 0} visits, 1 referral waiting on the hub.")
     return lines
 
@@ -152,11 +152,7 @@ def sign_past_visits(db: Any, config: dict[str, Any], static_dir: str) -> list[s
     """
     if not os.path.isdir(config["SIGNING_DIR"]):
         return ["No signing key yet ('flask --app app init-signing'): the demo visits are left unsigned."]
-    rows = store.query(db, """SELECT v.id, v.visitor_id, v.child_id FROM visits v
-                              WHERE v.status = 'submitted' AND v.addendum_of IS NULL
-                              AND v.visited_at < (SELECT MAX(w.visited_at) FROM visits w
-                                                  WHERE w.child_id = v.child_id AND w.status != 'draft')
-                              ORDER BY v.visited_at""")
+    rows = visits_data.submitted_before_each_childs_latest(db)
     requests = []
     for row in rows:
         user = auth.get_user(db, row["visitor_id"])

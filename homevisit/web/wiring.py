@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import sqlite3
-import threading
 from typing import Any
 
 from flask import Flask, g, render_template, request
@@ -15,6 +13,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
 from forms.fields import render_params
+from homevisit.data import database as database_data
 from homevisit.data import store
 from homevisit.domain import presentation
 from homevisit.services import referrals
@@ -62,44 +61,13 @@ def instance_secret_key(instance_path: str) -> str:
         return fh.read().strip()
 
 
-_anchors: dict[tuple[str, int], sqlite3.Connection] = {}
-_anchors_lock = threading.Lock()
-
-
-def _keep_database_files_open(path: str) -> None:
-    """Hold one idle connection to the database for the life of the process.
-
-    When the last connection to a WAL database closes, SQLite checkpoints and deletes the ``-wal`` and
-    ``-shm`` files, and the next connection must create them again. With one connection per request that
-    happens between any two quiet requests: a checkpoint and an fsync added to the next request, and on a
-    full disk every request (reads included) fails with "disk I/O error" because ``-shm`` cannot be created.
-    An idle connection that stays open keeps both files, so when the disk fills SQLite can still read, and
-    a write that cannot grow the log fails with "database or disk is full", which ``not_saved_response``
-    turns into a "Not saved" page that keeps what was typed (or "Not shown" for a page whose view must be
-    audited first).
-    """
-    try:
-        inode = os.stat(path).st_ino
-    except OSError:
-        return
-    if (path, inode) in _anchors:
-        return
-    with _anchors_lock:
-        if (path, inode) not in _anchors:
-            conn = sqlite3.connect(path, check_same_thread=False)
-            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the WAL index
-            _anchors[(path, inode)] = conn
-            while len(_anchors) > 4:  # one database in service; a test run opens many, one after another
-                _anchors.pop(next(iter(_anchors))).close()
-
-
 def get_db() -> Any:
     """One connection per request (or CLI command), closed on teardown."""
     from flask import current_app
 
     if "db" not in g:
         g.db = store.connect(current_app.config["DATABASE"])
-        _keep_database_files_open(current_app.config["DATABASE"])
+        database_data.keep_files_open(current_app.config["DATABASE"])
     return g.db
 
 
@@ -193,8 +161,8 @@ def init_app(app: Flask) -> None:
         template = f"errors/{code}.html" if code in (403, 404, 413) else "errors/generic.html"
         return render_template(template, error=error), code
 
-    @app.errorhandler(sqlite3.OperationalError)
-    def database_unavailable(error: sqlite3.OperationalError) -> Any:
+    @app.errorhandler(store.OperationalError)
+    def database_unavailable(error: store.OperationalError) -> Any:
         return not_saved_response(error)
 
 
@@ -207,7 +175,7 @@ BUSY = ("Not saved: the service is busy. What you typed is kept on this page; tr
         "and tell your administrator if this keeps happening")
 
 
-def not_saved_response(error: sqlite3.OperationalError) -> Any:
+def not_saved_response(error: store.OperationalError) -> Any:
     """A write the database refused because the disk is full (507) or it stayed locked (503).
 
     The write transaction has been rolled back, so nothing half-saved is left. An HTML form comes back

@@ -90,3 +90,22 @@ def test_no_import_cycles_between_modules():
             if imported != module and graph.find_shortest_chain(importer=imported, imported=module):
                 cycles.append(f"{module} <-> {imported}")
     assert cycles == []
+
+
+def test_the_readme_layout_names_every_module_where_it_is():
+    """#17: a newcomer reads the README's layout and finds each module in the package it names; every file it
+    names is there. (The data package's per-table query modules are named by example.)"""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Layout\n", 1)[1].split("\n## ", 1)[0]
+    bullets = dict(re.findall(r"^  - `(\w+)/` (.*?)(?=^  - `|^\S|\Z)", layout, re.S | re.M))
+    packages = sorted(p.name for p in (ROOT / "homevisit").iterdir() if (p / "__init__.py").exists())
+    assert sorted(bullets) == packages
+    for package, text in bullets.items():
+        named = set(re.findall(r"`(\w+)\.(?:py|toml)`", text)) | {d.strip("/") for d in re.findall(r"`(\w+/)`", text)}
+        present = {p.stem for p in (ROOT / "homevisit" / package).iterdir()
+                   if (p.suffix in (".py", ".toml") and p.stem != "__init__") or (p / "__init__.py").exists()}
+        assert named - present == set(), f"{package}: the README names files that are not there"
+        if package != "data":
+            assert present - named == set(), f"{package}: modules the README does not name"
+        else:
+            assert {"store", "database"} <= named

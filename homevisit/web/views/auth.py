@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
 from forms.auth import SignInForm, TokenForm
+from homevisit.data import api_tokens as api_tokens_data
+from homevisit.data import database as database_data
 from homevisit.data import store
 from homevisit.services import audit
 from homevisit.web import auth
@@ -71,8 +73,7 @@ def account() -> Any:
     new_token = None
     if form.validate_on_submit():
         new_token = auth.create_token(db, g.user["id"], form.label.data.strip())
-    tokens = store.query(db, "SELECT id, label, created_at, last_used_at FROM api_tokens "
-                             "WHERE user_id = ? AND revoked_at IS NULL ORDER BY id DESC", (g.user["id"],))
+    tokens = api_tokens_data.live_for_user(db, g.user["id"])
     return render_template("account/account.html", form=form, tokens=tokens, new_token=new_token)
 
 
@@ -81,8 +82,7 @@ def account() -> Any:
 def revoke_token(token_id: int) -> Any:
     db = current_app.extensions["homevisit_db"]()
     with store.write(db):
-        changed = store.execute(db, "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? "
-                                    "AND revoked_at IS NULL", (auth.iso(auth.now_utc()), token_id, g.user["id"])).rowcount
+        changed = api_tokens_data.revoke_for_user(db, token_id, g.user["id"], auth.iso(auth.now_utc()))
         if changed:
             audit.record(db, action="revoke", object_type="api_token", object_id=token_id, user=g.user)
     flash("The token has been revoked." if changed else "That token was already revoked.", "success")
@@ -93,5 +93,5 @@ def revoke_token(token_id: int) -> Any:
 @auth.access(public=True)
 def healthz() -> Any:
     db = current_app.extensions["homevisit_db"]()
-    store.query_one(db, "SELECT 1 AS ok")
+    database_data.ping(db)
     return {"status": "ok"}

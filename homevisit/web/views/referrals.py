@@ -17,7 +17,8 @@ from forms.referral import (
     StrategyForm,
     referral_form_data,
 )
-from homevisit.data import store
+from homevisit.data import actions as actions_data
+from homevisit.data import concerns as concerns_data
 from homevisit.services import actions as actions_mod
 from homevisit.services import children, referral_records, referrals
 from homevisit.services.visit_records import SignError
@@ -52,9 +53,7 @@ def _child_or_404(child_id: str, *, log_view: bool = True) -> dict[str, Any]:
 def _rule_choices(child_id: str, chosen: list[str]) -> list[tuple[str, str]]:
     """The rules a referral can cite: the child's open actions that need a referral, and any already chosen."""
     known = rules().by_id
-    ids = [a["rule_id"] for a in store.query(db(), "SELECT DISTINCT rule_id FROM actions WHERE child_id = ? AND "
-                                                   "(status = 'open' OR requires_referral = 1) ORDER BY rule_id",
-                                             (child_id,)) if a["rule_id"] in known]
+    ids = [a["rule_id"] for a in actions_data.referral_rule_ids(db(), child_id) if a["rule_id"] in known]
     ids = list(dict.fromkeys(chosen + ids))
     return [(r, f"{r}: {known[r].title}") for r in ids if r in known]
 
@@ -83,8 +82,7 @@ def new(child_id: str) -> Any:
             if action["child_id"] != child_id:
                 abort(404)
         if request.args.get("concern"):
-            concern = store.query_one(db(), "SELECT * FROM concerns WHERE id = ? AND child_id = ?",
-                                      (request.args["concern"], child_id))
+            concern = concerns_data.by_id_for_child(db(), request.args["concern"], child_id)
             if concern is None:
                 abort(404)
         draft = referral_records.prefill(db(), child, rules=rules(), action=action, concern=concern)
