@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from homevisit.data import concerns as concerns_data
 from homevisit.data import store
-from homevisit.domain.dictionary import NO_ACCESS
+from homevisit.data import visits as visits_data
 
 
 def offline_caseload(db: Any, team_id: int) -> list[dict[str, Any]]:
@@ -132,23 +133,19 @@ def delete(db: Any, child_id: str) -> None:
     store.execute(db, "DELETE FROM children WHERE id = ?", (child_id,))
 
 
-_NO_ACCESS_SQL = store.sql_literals(NO_ACCESS)
-_NOT_BROUGHT_SQL = "categories LIKE '%\"missed_appointment\"%'"
-
-
 def failed_contact_counts(db: Any, team_id: int, since: str) -> list[dict[str, Any]]:
     """Every child of the team with counts of visits with no access and appointments not brought since
     ``since`` (a date), and the date of the last failed contact (``last_on``)."""
     return store.query(db, f"""
         SELECT c.id, c.given_name, c.family_name, c.child_protection_plan,
           (SELECT COUNT(*) FROM visits v WHERE v.child_id = c.id AND v.status != 'draft'
-             AND substr(v.visited_at, 1, 10) >= :since AND v.access_outcome IN ({_NO_ACCESS_SQL})) AS no_access,
+             AND substr(v.visited_at, 1, 10) >= :since AND v.access_outcome IN ({visits_data.NO_ACCESS_SQL})) AS no_access,
           (SELECT COALESCE(SUM(v.missed_appointments), 0) FROM visits v WHERE v.child_id = c.id
              AND v.status != 'draft' AND substr(v.visited_at, 1, 10) >= :since)
           + (SELECT COUNT(*) FROM concerns k WHERE k.child_id = c.id AND k.occurred_on >= :since
-             AND k.{_NOT_BROUGHT_SQL}) AS not_brought,
+             AND k.{concerns_data.NOT_BROUGHT_SQL}) AS not_brought,
           (SELECT MAX(d) FROM (
              SELECT substr(v.visited_at, 1, 10) AS d FROM visits v WHERE v.child_id = c.id AND v.status != 'draft'
-               AND (v.access_outcome IN ({_NO_ACCESS_SQL}) OR COALESCE(v.missed_appointments, 0) > 0)
-             UNION ALL SELECT k.occurred_on FROM concerns k WHERE k.child_id = c.id AND k.{_NOT_BROUGHT_SQL})) AS last_on
+               AND (v.access_outcome IN ({visits_data.NO_ACCESS_SQL}) OR COALESCE(v.missed_appointments, 0) > 0)
+             UNION ALL SELECT k.occurred_on FROM concerns k WHERE k.child_id = c.id AND k.{concerns_data.NOT_BROUGHT_SQL})) AS last_on
         FROM children c WHERE c.team_id = :team""", {"since": since, "team": team_id})

@@ -41,7 +41,8 @@ def insert(db: Any, row: dict[str, Any]) -> None:
     store.insert(db, "concerns", row)
 
 
-_NOT_BROUGHT_SQL = "categories LIKE '%\"missed_appointment\"%'"
+NOT_BROUGHT_SQL = "categories LIKE '%\"missed_appointment\"%'"
+"""A concern recording an appointment the child was not brought to (its categories, JSON, hold the code)."""
 
 
 def not_brought_since(db: Any, child_id: str, since: str) -> list[dict[str, Any]]:
@@ -49,7 +50,7 @@ def not_brought_since(db: Any, child_id: str, since: str) -> list[dict[str, Any]
     return store.query(db, f"""
             SELECT k.id, k.occurred_on, k.source, u.name AS by_name FROM concerns k
             JOIN users u ON u.id = k.recorded_by
-            WHERE k.child_id = ? AND k.occurred_on >= ? AND k.{_NOT_BROUGHT_SQL}""", (child_id, since))
+            WHERE k.child_id = ? AND k.occurred_on >= ? AND k.{NOT_BROUGHT_SQL}""", (child_id, since))
 
 
 def for_child_with_recorder_name(db: Any, child_id: str) -> list[dict[str, Any]]:

@@ -169,7 +169,8 @@ def clear_addendum_links_for_child(db: Any, child_id: str) -> None:
     store.execute(db, "UPDATE visits SET addendum_of = NULL WHERE child_id = ?", (child_id,))
 
 
-_NO_ACCESS_SQL = store.sql_literals(NO_ACCESS)
+NO_ACCESS_SQL = store.sql_literals(NO_ACCESS)
+"""The ``access_outcome`` codes of a visit where the child was not seen, for ``IN (...)``."""
 
 
 def no_access_or_missed_since(db: Any, child_id: str, since: str) -> list[dict[str, Any]]:
@@ -179,7 +180,7 @@ def no_access_or_missed_since(db: Any, child_id: str, since: str) -> list[dict[s
             SELECT v.id, v.visited_at, v.access_outcome, v.missed_appointments, u.name AS by_name
             FROM visits v JOIN users u ON u.id = v.visitor_id
             WHERE v.child_id = ? AND v.status != 'draft' AND substr(v.visited_at, 1, 10) >= ?
-              AND (v.access_outcome IN ({_NO_ACCESS_SQL}) OR COALESCE(v.missed_appointments, 0) > 0)""",
+              AND (v.access_outcome IN ({NO_ACCESS_SQL}) OR COALESCE(v.missed_appointments, 0) > 0)""",
                        (child_id, since))
 
 
@@ -273,7 +274,7 @@ def earlier_sums(db: Any, child_id: str, visit_id: str, windows: dict[str, Any])
           COALESCE(SUM(CASE WHEN {_within("missed")} THEN COALESCE(missed_appointments, 0) END), 0) AS missed,
           COALESCE(SUM({_within("missed")} AND child_seen = 'not_seen'), 0) AS not_seen,
           COALESCE(SUM({_within("repeat")} AND hygiene IN ({_POOR_HYGIENE_SQL})), 0) AS poor_hygiene,
-          COALESCE(SUM({_within("access")} AND access_outcome IN ({_NO_ACCESS_SQL})), 0) AS no_access,
+          COALESCE(SUM({_within("access")} AND access_outcome IN ({NO_ACCESS_SQL})), 0) AS no_access,
           COALESCE(SUM(CASE WHEN {_within("access")} THEN COALESCE(missed_appointments, 0) END), 0) AS not_brought
         FROM visits WHERE {_EARLIER}""", _earlier_params(child_id, visit_id, windows))
 
