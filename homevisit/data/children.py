@@ -20,16 +20,6 @@ def by_id(db: Any, child_id: str) -> dict[str, Any] | None:
     return store.query_one(db, "SELECT * FROM children WHERE id = ?", (child_id,))
 
 
-def names_by_id(db: Any, child_id: str) -> dict[str, Any] | None:
-    """A child's given and family names, or None."""
-    return store.query_one(db, "SELECT given_name, family_name FROM children WHERE id = ?", (child_id,))
-
-
-def one_if_in_team(db: Any, child_id: str, team_id: int) -> dict[str, Any] | None:
-    """A row (``1``) if the child is the team's, else None."""
-    return store.query_one(db, "SELECT 1 FROM children WHERE id = ? AND team_id = ?", (child_id, team_id))
-
-
 def id_by_nhs_number(db: Any, team_id: int, nhs_number: str) -> dict[str, Any] | None:
     """The id of the team's child with this NHS number, or None."""
     return store.query_one(db, "SELECT id FROM children WHERE nhs_number = ? AND team_id = ?", (nhs_number, team_id))

@@ -12,11 +12,6 @@ def name_and_role(db: Any, user_id: int) -> dict[str, Any] | None:
     return store.query_one(db, "SELECT name, role FROM users WHERE id = ?", (user_id,))
 
 
-def name_by_id(db: Any, user_id: int) -> dict[str, Any] | None:
-    """A user's name (as ``name``), or None."""
-    return store.query_one(db, "SELECT name FROM users WHERE id = ?", (user_id,))
-
-
 def active_id_by_email(db: Any, email: str) -> dict[str, Any] | None:
     """The id of the active user with this email, or None."""
     return store.query_one(db, "SELECT id FROM users WHERE email = ? AND active = 1", (email,))

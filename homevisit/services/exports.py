@@ -296,7 +296,7 @@ def parse_filters(db: Any, user: dict[str, Any], args: Mapping[str, Sequence[str
     if any(team != str(user["team_id"]) for team in _given(args, "team")):
         raise NotFound("team")  # admins export their own team: there is no cross-team role yet
     child_id = next(iter(_given(args, "child_id")), None)
-    if child_id and not children_data.one_if_in_team(db, child_id, user["team_id"]):
+    if child_id and not children_data.in_team(db, child_id, user["team_id"]):
         raise NotFound(child_id)
     practitioners = _given(args, "practitioner")
     if not all(p.isdigit() for p in practitioners):

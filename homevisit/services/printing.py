@@ -206,10 +206,10 @@ def _selection_words(db: Any, filters: dict[str, Any]) -> str:
     Sam Hill from 1 July 2026 to 30 September 2026"."""
     parts = []
     if filters.get("child_id"):
-        child = children_data.names_by_id(db, filters["child_id"])
+        child = children_data.by_id(db, filters["child_id"])
         parts.append(f"to {child['given_name']} {child['family_name']}" if child else "to one child")
     if filters.get("practitioner_id"):
-        person = users_data.name_by_id(db, filters["practitioner_id"])
+        person = users_data.name_and_role(db, filters["practitioner_id"])
         parts.append(f"made by {person['name'] if person else 'one practitioner'}")
     if filters.get("date_from"):
         parts.append(f"from {date_words(filters['date_from'])}")
