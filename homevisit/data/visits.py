@@ -237,8 +237,11 @@ def for_child_with_visitor(db: Any, child_id: str, drafts_of: int) -> list[dict[
 
 
 def submitted_weights(db: Any, child_id: str) -> list[dict[str, Any]]:
-    """Every weight on the child's non-draft visits (visit_id, measured_on, weight_kg, weight_clothing), oldest first."""
-    return store.query(db, """SELECT id AS visit_id, substr(visited_at, 1, 10) AS measured_on, weight_kg, weight_clothing
+    """Every weight on the child's non-draft visits, oldest first: visit_id, measured_on, weight_kg,
+    weight_clothing and the growth stored at submit (weight_sds, weight_centile,
+    centile_spaces_fallen_since_birth)."""
+    return store.query(db, """SELECT id AS visit_id, substr(visited_at, 1, 10) AS measured_on, weight_kg, weight_clothing,
+                                     weight_sds, weight_centile, centile_spaces_fallen_since_birth
                               FROM visits WHERE child_id = ? AND status != 'draft' AND weight_kg IS NOT NULL
                               ORDER BY visited_at""", (child_id,))
 

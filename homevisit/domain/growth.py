@@ -329,6 +329,8 @@ def stored_series(child: dict, stored: list[dict]) -> list[dict]:
             "plotted_age_days": corrected_days if age_used == "corrected" else age_days,
             "error": None if sds is not None else "The weight could not be read against the chart when it was recorded.",
             "centile_spaces_fallen_since_birth": row.get("centile_spaces_fallen_since_birth"),
+            "below_2nd": sds is not None and sds < BELOW_2ND_SDS,
+            "below_0_4th": sds is not None and sds < BELOW_0_4TH_SDS,
         })
     return points
 

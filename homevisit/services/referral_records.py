@@ -108,7 +108,7 @@ def prefill(db: Any, child: dict[str, Any], *, rules: Any, action: dict[str, Any
 
 
 def _growth_block(db: Any, child: dict[str, Any], *, titled: bool = False) -> dict[str, Any]:
-    series = growth.growth_series(child, visits_mod.measurements_for(db, child["id"]))
+    series = growth.stored_series(child, visits_mod.measurements_for(db, child["id"]))
     rows = [{"measured_on_words": date_words(p["measured_on"]), "weight_kg": p["weight_kg"],
              "centile_words": p["centile_band_words"] or "", "sds": p["sds"],
              "fallen": p["centile_spaces_fallen_since_birth"]} for p in series]

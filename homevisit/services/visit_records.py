@@ -55,7 +55,7 @@ class SignError(Exception):
 def build_record(db: Any, visit: dict[str, Any], child: dict[str, Any], *, organisation: str, service_name: str,
                  signer: dict[str, Any], signed_at: datetime, signature_png: bytes) -> dict[str, Any]:
     """The record dict the PDF template renders: the checked answers, growth, actions and the signature."""
-    series = growth.growth_series(child, visits_mod.measurements_for(db, child["id"]))
+    series = growth.stored_series(child, visits_mod.measurements_for(db, child["id"]))
     point = next((p for p in series if p["visit_id"] == visit["id"]), None)
     growth_block = None
     if point is not None:

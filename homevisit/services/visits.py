@@ -163,7 +163,8 @@ def visits_for_child(db: Any, child_id: str, *, include_drafts_of: int | None = 
 
 
 def measurements_for(db: Any, child_id: str) -> list[dict[str, Any]]:
-    """Every submitted weight of the child, whoever took it."""
+    """Every submitted weight of the child, whoever took it, with the growth worked out when it was submitted
+    (``growth.stored_series`` reads it; ``growth.growth_series`` works it out again)."""
     return visits_data.submitted_weights(db, child_id)
 
 

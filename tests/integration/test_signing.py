@@ -499,3 +499,28 @@ def test_check_records_catches_a_record_altered_with_its_fingerprint_updated_to_
     assert f"FAILED visit {body['id']} (signed record, Isla Marsh" in result.output
     assert "fails its signature check (The record has been altered since it was signed)" in result.output
     assert "restore it from a backup" in result.output
+
+
+def test_the_signed_record_and_the_child_show_the_growth_stored_at_submit(signing_app, db, child, token_for):
+    """#17: the record prints what the rules acted on, the growth worked out when the visit was submitted, and
+    does not work it out again. The stored figures are changed here, as if the growth library had since moved
+    its chart; the record, the child's API and the child's page must show the stored ones."""
+    headers = token_for()
+    body = full_visit(child["id"])
+    client = signing_app.test_client()
+    assert put(client, headers, body).status_code == 201
+    stored = store.query_one(db, "SELECT weight_sds, weight_centile FROM visits WHERE id = ?", (body["id"],))
+    assert stored["weight_sds"] is not None and stored["weight_sds"] != -1.23
+    with store.write(db):
+        store.execute(db, "UPDATE visits SET weight_sds = -1.23, weight_centile = 10.9, "
+                          "centile_spaces_fallen_since_birth = 0.4 WHERE id = ?", (body["id"],))
+    png = "data:image/png;base64," + base64.b64encode(drawn_signature_png()).decode()
+    signed = client.post(f"/api/v1/visits/{body['id']}/signature", headers=headers,
+                         json={"signature_png": png, "declaration_accepted": True})
+    assert signed.status_code == 201, signed.get_data(as_text=True)
+    pdf = client.get(f"/api/v1/visits/{body['id']}/record.pdf", headers=headers).data
+    text = " ".join(pdftotext(pdf).split())
+    assert "Standard deviation score −1.23" in text.replace("-1.23", "−1.23")
+    assert "(centile 10.9)" in text and "Centile spaces fallen since birth 0.4" in text
+    growth_api = client.get(f"/api/v1/children/{child['id']}", headers=headers).get_json()["growth"]
+    assert [(p["visit_id"], p["sds"], p["centile"]) for p in growth_api] == [(body["id"], -1.23, 10.9)]

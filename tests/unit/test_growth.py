@@ -593,17 +593,21 @@ def test_the_stored_series_reads_as_the_computed_one(child):
     measurements = [{"visit_id": f"v{d}", "measured_on": date.fromordinal(dob.toordinal() + d).isoformat(),
                      "weight_kg": round(child["birth_weight_kg"] + d * 0.012, 2)} for d in days]
     measurements.append({"visit_id": "late", "measured_on": "2023-01-01", "weight_kg": 4.0})  # before birth
+    measurements.append({"visit_id": "low", "measured_on": date.fromordinal(dob.toordinal() + 201).isoformat(),
+                         "weight_kg": round((child["birth_weight_kg"] + 201 * 0.012) * 0.8, 2)})  # below the 0.4th
     computed = growth.growth_series(child, measurements)
     stored = [{"visit_id": p["visit_id"], "measured_on": p["measured_on"], "weight_kg": p["weight_kg"],
                "weight_sds": p["sds"], "weight_centile": p["centile"],
                "centile_spaces_fallen_since_birth": p["centile_spaces_fallen_since_birth"]} for p in computed]
     read = growth.stored_series(child, list(reversed(stored)))
     keys = ("visit_id", "measured_on", "weight_kg", "sds", "centile", "centile_band_words", "age_days",
-            "corrected_age_days", "age_used", "plotted_age_days", "centile_spaces_fallen_since_birth")
+            "corrected_age_days", "age_used", "plotted_age_days", "centile_spaces_fallen_since_birth",
+            "below_2nd", "below_0_4th")
     assert [{k: p[k] for k in keys} for p in read] == [{k: p[k] for k in keys} for p in computed]
     assert [p["error"] is None for p in read] == [p["error"] is None for p in computed]
     assert {p["age_used"] for p in read} == ({"chronological"} if child["gestation_weeks"] >= 37
                                             else {"corrected", "chronological"})
+    assert any(p["below_0_4th"] for p in read)
     assert growth.weight_chart_svg(child, read) == growth.weight_chart_svg(child, computed)
 
 

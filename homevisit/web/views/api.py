@@ -85,7 +85,7 @@ def get_child(child_id: str) -> Response:
     if child is None:
         return problem(404, "Not found", "No child with this id on your team's caseload.")
     body = children.child_payload(child)
-    series = growth.growth_series(child, visits.measurements_for(db(), child_id))
+    series = growth.stored_series(child, visits.measurements_for(db(), child_id))
     body["growth"] = [{"measured_on": p["measured_on"], "weight_kg": p["weight_kg"], "sds": p["sds"],
                        "centile": p["centile"], "centile_spaces_fallen_since_birth": p["centile_spaces_fallen_since_birth"],
                        "visit_id": p["visit_id"]} for p in series]

@@ -68,7 +68,7 @@ def show(child_id: str) -> Any:
     child = child_or_404(child_id)
     referrals.check_timers(db(), g.user["team_id"], config=current_app.config)
     history = visits.visits_for_child(db(), child_id, include_drafts_of=g.user["id"])
-    series = growth.growth_series(child, visits.measurements_for(db(), child_id))
+    series = growth.stored_series(child, visits.measurements_for(db(), child_id))
     chart = growth.weight_chart_svg(child, series) if series or child.get("birth_weight_kg") else None
     open_actions = actions_mod.list_actions(db(), g.user["team_id"], status="open", child_id=child_id)
     kinds = tuple(k for k in request.args.getlist("kind") if k in KINDS) or KINDS
@@ -150,7 +150,7 @@ def protection_plan(child_id: str) -> Any:
 @auth.access()
 def handover(child_id: str) -> Any:
     child = child_or_404(child_id)
-    series = growth.growth_series(child, visits.measurements_for(db(), child_id))
+    series = growth.stored_series(child, visits.measurements_for(db(), child_id))
     return render_template(
         "children/handover.html", child=child, series=series, latest=series[-1] if series else None,
         chart=growth.weight_chart_svg(child, series) if series else None,
