@@ -83,35 +83,6 @@ def injury_explainers_for_child(db: Any, child_id: str) -> list[dict[str, Any]]:
                            "ON v.id = i.visit_id WHERE v.child_id = ? AND name IS NOT NULL", (child_id,))
 
 
-def export_where(team_id: int, *, include_drafts: bool = False, date_from: str | None = None,
-                 date_before: str | None = None, child_id: str | None = None, practitioners: tuple[int, ...] = (),
-                 rules: tuple[str, ...] = (), action_statuses: tuple[str, ...] = ()) -> tuple[str, list[Any]]:
-    """The SQL condition on visits ``v`` for an export, and its parameters: always the team's visits only."""
-    clauses, params = ["v.team_id = ?"], list[Any]([team_id])
-    if not include_drafts:
-        clauses.append("v.status != 'draft'")
-    if date_from:
-        clauses.append("v.visited_at >= ?")
-        params.append(date_from)
-    if date_before:  # visited_at is ISO text: all of the end date sorts before the next day
-        clauses.append("v.visited_at < ?")
-        params.append(date_before)
-    if child_id:
-        clauses.append("v.child_id = ?")
-        params.append(child_id)
-    if practitioners:
-        clauses.append(f"v.visitor_id IN ({', '.join('?' * len(practitioners))})")
-        params.extend(practitioners)
-    if rules or action_statuses:  # both given: the same action matches both
-        fired = "SELECT 1 FROM actions a WHERE a.visit_id = v.id AND a.team_id = v.team_id"
-        for column, values in (("rule_id", rules), ("status", action_statuses)):
-            if values:
-                fired += f" AND a.{column} IN ({', '.join('?' * len(values))})"
-                params.extend(values)
-        clauses.append(f"EXISTS ({fired})")
-    return " AND ".join(clauses), params
-
-
 def not_draft_with_visitor_and_signer(db: Any, visit_id: str, child_id: str) -> dict[str, Any] | None:
     """One submitted or signed visit of the child with the visitor's and signer's names, or None."""
     return store.query_one(db, """SELECT v.*, u.name AS visitor_name, s.name AS signer_name FROM visits v

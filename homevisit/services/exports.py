@@ -29,30 +29,29 @@ from typing import Any
 from homevisit.data import actions as actions_data
 from homevisit.data import children as children_data
 from homevisit.data import concerns as concerns_data
+from homevisit.data import exports as export_data
 from homevisit.data import store
 from homevisit.data import users as users_data
 from homevisit.data import visits as visits_data
-from homevisit.domain.calendar import utc_now_text
-from homevisit.domain.dictionary import (
-    BODY_SITES,
-    BOOL,
-    CARER_FIELDS,
-    DECIMAL,
-    INJURY_FIELDS,
-    INT,
-    MULTI,
-    REFERRAL_FIELDS,
-    REFERRAL_RESPONSE_FIELDS,
-    STRATEGY_FIELDS,
-    TEXT,
-    VISIT_FIELDS,
-    Field,
-    dictionary_rows,
+from homevisit.data.exports import (
+    ACTIONS,
+    CARERS,
+    CHILD_ACTIONS,
+    CONCERNS,
+    INJURIES,
+    LIST,
+    REFERRAL_TABLES,
+    VISIT_TABLES,
+    VISITS,
+    YESNO,
+    Scope,
+    Table,
 )
+from homevisit.domain.calendar import utc_now_text
+from homevisit.domain.dictionary import dictionary_rows
 from homevisit.services import audit, xlsx
 from homevisit.services.chronology import chronology_for
 
-CHUNK_ROWS = 2000  # rows fetched and written at a time: memory stays flat however many visits
 JSON_CHUNK_ROWS = 500  # visits a batch when nesting their marks, people present and actions
 REDACTED = "[redacted]"
 FORMULA_STARTS = "=+-@\t\r"
@@ -61,139 +60,11 @@ FORMATS = ("csv", "zip", "json", "ndjson", "xlsx")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8; header=present", "zip": "application/zip",
                "json": "application/json", "ndjson": "application/x-ndjson", "pdf": "application/pdf",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-STR, NUM, DERIVED, YESNO, LIST = "text", "number", "derived", "bool", "multi"
 _RULE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 
 
 class NotFound(Exception):
     """A child, practitioner or team that is not the caller's team's (it may exist for another team)."""
-
-
-# --- what is exported ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Column:
-    """One exported column: its dictionary name, its kind, and its SQL."""
-
-    name: str
-    kind: str
-    expr: str
-    free_text: bool = False  # a practitioner's own words, where third parties' names may appear
-
-
-@dataclass(frozen=True)
-class Table:
-    """One file (CSV), sheet (XLSX) or nested list (JSON): its columns, the table they come from, and which
-    rows in what order (``{where}`` to fill). The order is found on rowids, so no wide row is ever sorted."""
-
-    name: str
-    columns: tuple[Column, ...]
-    source: str
-    rows: str
-    withheld: frozenset[str] = frozenset()  # third parties' names: the whole value goes when redacting
-
-    @property
-    def header(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-
-def _from_fields(alias: str, fields: Iterable[Field]) -> tuple[Column, ...]:
-    kinds = {BOOL: YESNO, MULTI: LIST, INT: NUM, DECIMAL: NUM}
-    return tuple(Column(f.name, kinds.get(f.kind, STR), f'{alias}."{f.name}"', f.kind == TEXT) for f in fields)
-
-
-def _plain(alias: str, spec: str) -> tuple[Column, ...]:
-    """Columns from "name:kind" words (s text, n number, d derived number, b yes/no, m several, f free text)."""
-    kinds = {"s": STR, "n": NUM, "d": DERIVED, "b": YESNO, "m": LIST, "f": STR}
-    return tuple(Column(name, kinds[k], f"{alias}.{name}", k == "f") for name, k in (w.split(":") for w in spec.split()))
-
-
-_SCOPE = "JOIN children c ON c.id = v.child_id AND c.team_id = v.team_id"
-# The body-map region of a mark in words ("Left cheek"), for a reader of the export without the dictionary
-_SITE_WORDS = "CASE {} " + " ".join(f"WHEN '{site}' THEN '{label}'" for site, label in BODY_SITES) + " END"
-_LEAD = ("id", "child_id", "visited_at", "visitor_id", "visitor_role", "status")
-GROWTH_COLUMNS = ("weight_sds", "weight_centile", "centile_spaces_fallen_since_birth",
-                  "centile_spaces_fallen_since_previous")
-VISITS = Table("visits", _plain("v", "id:s child_id:s visited_at:s visitor_id:n visitor_role:s status:s")
-               + _from_fields("v", (f for f in VISIT_FIELDS if f.name not in _LEAD))
-               + _plain("v", " ".join(f"{name}:d" for name in GROWTH_COLUMNS)),
-               "visits v", f"FROM visits v {_SCOPE} WHERE {{where}} ORDER BY v.visited_at, v.id")
-INJURIES = Table("injuries", _plain("i", "visit_id:s position:n") + _from_fields("i", INJURY_FIELDS)
-                 + (Column("body_site_words", STR, _SITE_WORDS.format("i.body_site")),), "injuries i",
-                 f"FROM injuries i JOIN visits v ON v.id = i.visit_id {_SCOPE} WHERE {{where}} "
-                 "ORDER BY v.visited_at, v.id, i.position", frozenset({"explanation_given_by"}))
-CARERS = Table("carers_present", _plain("p", "visit_id:s position:n") + _from_fields("p", CARER_FIELDS),
-               "carers_present p", f"FROM carers_present p JOIN visits v ON v.id = p.visit_id {_SCOPE} "
-               "WHERE {where} ORDER BY v.visited_at, v.id, p.position", frozenset({"name"}))
-_ACTION_COLUMNS = _plain("a", "visit_id:s id:s concern_id:s rule_id:s title:s severity:s deadline:s due_at:s status:s "
-                              "owner:s owner_user_id:n requires_referral:b category:s source:s reasons:f action:s "
-                              "outcome:f not_done_reason:f completed_by:n completed_at:s countersigned_by:n "
-                              "countersigned_at:s countersign_note:f escalated_at:s created_at:s")
-ACTIONS = Table("actions", _ACTION_COLUMNS, "actions a",
-                f"FROM actions a JOIN visits v ON v.id = a.visit_id AND a.team_id = v.team_id {_SCOPE} "
-                "WHERE {where} ORDER BY v.visited_at, v.id, a.due_at, a.rule_id")
-VISIT_TABLES = (VISITS, INJURIES, CARERS, ACTIONS)
-_CHILD_SCOPE = "c.id = ? AND c.team_id = ?"
-CHILD_ACTIONS = Table("actions", _ACTION_COLUMNS, "actions a", "FROM actions a JOIN children c ON c.id = a.child_id "
-                      "AND c.team_id = a.team_id WHERE {where} ORDER BY a.created_at, a.id")
-CONCERNS = Table("concerns", _plain("k", "id:s occurred_on:s reporter_role:s agency:s source:f summary:f "
-                                         "categories:m recorded_by:n created_at:s"), "concerns k",
-                 "FROM concerns k JOIN children c ON c.id = k.child_id AND c.team_id = k.team_id "
-                 "WHERE {where} ORDER BY k.occurred_on, k.id", frozenset({"source"}))
-
-# Referrals, the hub's responses (in order) and strategy discussions: their own words may name third parties.
-REFERRALS = Table("referrals", _from_fields("r", REFERRAL_FIELDS), "referrals r",
-                  "FROM referrals r JOIN children c ON c.id = r.child_id AND c.team_id = r.team_id "
-                  "WHERE {where} ORDER BY r.created_at, r.id")
-REFERRAL_RESPONSES = Table("referral_responses", _from_fields("x", REFERRAL_RESPONSE_FIELDS), "referral_responses x",
-                           "FROM referral_responses x JOIN referrals r ON r.id = x.referral_id "
-                           "JOIN children c ON c.id = r.child_id AND c.team_id = r.team_id "
-                           "WHERE {where} ORDER BY r.created_at, x.at, x.id", frozenset({"hub_contact"}))
-STRATEGIES = Table("strategy_discussions", _from_fields("s", STRATEGY_FIELDS), "strategy_discussions s",
-                   "FROM strategy_discussions s JOIN children c ON c.id = s.child_id AND c.team_id = s.team_id "
-                   "WHERE {where} ORDER BY s.held_at, s.id")
-REFERRAL_TABLES = (REFERRALS, REFERRAL_RESPONSES, STRATEGIES)
-
-
-def _csv_expr(c: Column) -> str:
-    """The column as a ``json_array`` element that is already its CSV value: 'true'/'false', 'a;b', '' for not
-    observed, a formula behind a ``'``. SQLite writes each line in C, which is what makes the CSV export fast.
-    Dictionary decimals have at most 2 places, so SQLite's 15 digits print them exactly; derived growth
-    figures get all 17."""
-    x = c.expr
-    if c.kind == YESNO:
-        return f"CASE {x} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE ifnull({x}, '') END"
-    if c.kind == LIST:  # stored as a JSON list of codes: ["a","b"] -> a;b
-        return f"""ifnull(trim(replace({x}, '","', ';'), '[]"'), '')"""
-    inert = f"WHEN {x} GLOB '[-=+@\t\r]*' THEN char(39) || {x}"  # starts with - = + @ tab or CR: prefix '
-    if c.kind == DERIVED:
-        return (f"CASE typeof({x}) WHEN 'real' THEN json(printf('%!.17g', {x})) "
-                f"WHEN 'text' THEN CASE {inert} ELSE {x} END ELSE ifnull({x}, '') END")
-    if c.kind == NUM:
-        return f"CASE WHEN typeof({x}) != 'text' THEN ifnull({x}, '') {inert} ELSE {x} END"
-    return f"CASE {inert} ELSE ifnull({x}, '') END"
-
-
-def _select(table: Table, where: str, *, for_csv: bool) -> str:
-    """Rows of ``table`` in order: raw values, or (for CSV) one JSON array a row, as UTF-8 bytes."""
-    exprs = ", ".join(c.expr for c in table.columns)
-    if for_csv:  # as bytes (a BLOB): the UTF-8 goes out as it came, never decoded and encoded again
-        exprs = f"CAST(json_array({', '.join(_csv_expr(c) for c in table.columns)}) AS BLOB)"
-    alias = table.source.split()[1]
-    return (f"SELECT {exprs} FROM (SELECT {alias}.rowid AS rid {table.rows.format(where=where)}) o "
-            f"CROSS JOIN {table.source} ON {alias}.rowid = o.rid")
-
-
-def _rows(db: Any, sql: str, params: Sequence[Any], size: int = CHUNK_ROWS) -> Iterator[list[tuple[Any, ...]]]:
-    """Rows of a query as plain tuples, a chunk at a time."""
-    cursor = db.conn.cursor()
-    cursor.row_factory = None
-    try:
-        cursor.execute(sql, params)
-        while chunk := cursor.fetchmany(size):
-            yield chunk
-    finally:
-        cursor.close()
 
 
 _DONE = object()
@@ -249,9 +120,9 @@ class VisitFilter:
     action_statuses: tuple[str, ...] = ()
     include_drafts: bool = False
 
-    def where(self) -> tuple[str, list[Any]]:
-        """The SQL condition on visits ``v`` and its parameters: always the team's visits only."""
-        return visits_data.export_where(
+    def scope(self) -> Scope:
+        """The visits this filter exports: always the team's visits only."""
+        return export_data.visits_scope(
             self.team_id, include_drafts=self.include_drafts,
             date_from=self.date_from.isoformat() if self.date_from else None,
             date_before=(self.date_to + timedelta(days=1)).isoformat() if self.date_to else None,
@@ -404,7 +275,7 @@ _UNESCAPED = {b'\\"': b'""', b"\\n": b"\n", b"\\r": b"\r", b"\\t": b"\t"}
 _OTHER_ESCAPE = re.compile(rb"\\[\\ubf/]")
 
 
-def _table_csv(db: Any, table: Table, where: str, params: Sequence[Any], counts: dict[str, int],
+def _table_csv(db: Any, table: Table, scope: Scope, counts: dict[str, int],
                redactor: Redactor | None = None) -> Iterator[bytes]:
     """``table`` as RFC 4180 CSV (UTF-8, CRLF, a header row), a chunk of rows at a time.
 
@@ -413,7 +284,7 @@ def _table_csv(db: Any, table: Table, where: str, params: Sequence[Any], counts:
     other escape, or one being redacted, is written row by row by the csv module instead.
     """
     yield (",".join(table.header) + "\r\n").encode("utf-8")
-    for rows in _ahead(_rows(db, _select(table, where, for_csv=True), params)):
+    for rows in _ahead(export_data.chunks(db, table, scope, for_csv=True)):
         counts[table.name] = counts.get(table.name, 0) + len(rows)
         text = b"\r\n".join([row[0][1:-1] for row in rows]) + b"\r\n"
         if redactor is None and (b"\\" not in text or not _OTHER_ESCAPE.search(text)):
@@ -491,19 +362,17 @@ def _converter(table: Table, *, for_xlsx: bool, redactor: Redactor | None = None
     return convert
 
 
-def _json_documents(db: Any, team_id: int, where: str, params: Sequence[Any], counts: dict[str, int],
+def _json_documents(db: Any, team_id: int, scope: Scope, counts: dict[str, int],
                     redactor: Redactor | None = None) -> Iterator[dict[str, Any]]:
     """Each visit as one object, with its injuries, carers_present and actions nested as lists."""
     convert = _converter(VISITS, for_xlsx=False, redactor=redactor)
     nested = [(t, _converter(t, for_xlsx=False, redactor=redactor)) for t in (INJURIES, CARERS, ACTIONS)]
-    for rows in _rows(db, _select(VISITS, where, for_csv=False), params, JSON_CHUNK_ROWS):
+    for rows in export_data.chunks(db, VISITS, scope, size=JSON_CHUNK_ROWS):
         documents = {row[0]: dict(zip(VISITS.header, convert(row), strict=True)) for row in rows}
-        marks = ", ".join("?" * len(documents))
         for table, convert_item in nested:
             for document in documents.values():
                 document[table.name] = []
-            for chunk in _rows(db, _select(table, f"v.id IN ({marks}) AND v.team_id = ?", for_csv=False),
-                               [*documents, team_id]):
+            for chunk in export_data.chunks(db, table, export_data.visits_with_ids(list(documents), team_id)):
                 for row in chunk:
                     item = dict(zip(table.header, convert_item(row), strict=True))
                     item.pop("position", None)
@@ -526,24 +395,18 @@ def json_array(documents: Iterable[Any]) -> Iterator[bytes]:
     yield b"\n]\n"
 
 
-def _xlsx(db: Any, tables: Sequence[Table], where: str, params: Sequence[Any], counts: dict[str, int]) -> Iterator[bytes]:
-    """A workbook with a sheet per table, each filtered by ``where`` (see _xlsx_tables)."""
-    return _xlsx_tables(db, [(t, where) for t in tables], params, counts)
-
-
-def _xlsx_tables(db: Any, tables: Sequence[tuple[Table, str]], params: Sequence[Any],
-                 counts: dict[str, int]) -> Iterator[bytes]:
-    """A workbook with a sheet per (table, filter), written row by row into a zip that streams as it grows.
+def _xlsx(db: Any, tables: Sequence[tuple[Table, Scope]], counts: dict[str, int]) -> Iterator[bytes]:
+    """A workbook with a sheet per (table, scope), written row by row into a zip that streams as it grows.
 
     Text is always a string cell (an inline string), so "=..." can never become a formula; characters XML
     cannot carry (control characters) are dropped.
     """
 
-    def sheet(table: Table, where: str) -> Iterator[bytes]:
+    def sheet(table: Table, scope: Scope) -> Iterator[bytes]:
         convert = _converter(table, for_xlsx=True)
 
         def rows() -> Iterator[list[Any]]:
-            for chunk in _rows(db, _select(table, where, for_csv=False), params):
+            for chunk in export_data.chunks(db, table, scope):
                 counts[table.name] = counts.get(table.name, 0) + len(chunk)
                 for raw in chunk:
                     yield convert(raw)
@@ -552,7 +415,7 @@ def _xlsx_tables(db: Any, tables: Sequence[tuple[Table, str]], params: Sequence[
 
     members: list[tuple[str, Iterable[bytes]]] = [
         (name, [data]) for name, data in xlsx.workbook_parts([t.name for t, _w in tables])]
-    members += [(f"xl/worksheets/sheet{i}.xml", sheet(t, w)) for i, (t, w) in enumerate(tables, start=1)]
+    members += [(f"xl/worksheets/sheet{i}.xml", sheet(t, scope)) for i, (t, scope) in enumerate(tables, start=1)]
     yield from zip_stream(members, compresslevel=1)
 
 
@@ -574,13 +437,12 @@ def _audited(database: str | os.PathLike[str], user: dict[str, Any], *, what: st
     counts: dict[str, int] = {}
     completed = False
     try:
-        db.conn.execute("BEGIN")
+        export_data.begin_snapshot(db)
         yield from body(db, counts)
         completed = True
     finally:
         try:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")  # a read transaction: nothing to keep
+            export_data.end_snapshot(db)
             record_export(db, user, what=what, fmt=fmt, rows=counts, filters=filters, child_id=child_id,
                           completed=completed)
         finally:
@@ -596,16 +458,16 @@ def visits_export(database: str | os.PathLike[str], user: dict[str, Any], filter
         raise ValueError(fmt)
     if filters.team_id != user["team_id"]:
         raise NotFound(filters.team_id)
-    where, params = filters.where()
+    scope = filters.scope()
 
     def body(db: Any, counts: dict[str, int]) -> Iterator[bytes]:
         if fmt == "csv":
-            return _table_csv(db, VISITS, where, params, counts)
+            return _table_csv(db, VISITS, scope, counts)
         if fmt == "zip":
-            return zip_stream((f"{t.name}.csv", _table_csv(db, t, where, params, counts)) for t in VISIT_TABLES)
+            return zip_stream((f"{t.name}.csv", _table_csv(db, t, scope, counts)) for t in VISIT_TABLES)
         if fmt == "xlsx":
-            return _xlsx(db, VISIT_TABLES, where, params, counts)
-        documents = _json_documents(db, filters.team_id, where, params, counts)
+            return _xlsx(db, [(t, scope) for t in VISIT_TABLES], counts)
+        documents = _json_documents(db, filters.team_id, scope, counts)
         return json_array(documents) if fmt == "json" else (_dumps(d) + b"\n" for d in documents)
 
     return _audited(database, user, what="visits", fmt=fmt, filters=filters.described(),
@@ -635,8 +497,8 @@ def subject_access_export(database: str | os.PathLike[str], user: dict[str, Any]
     held), injuries.csv, carers_present.csv, actions.csv, concerns.csv, referrals.csv, referral_responses.csv,
     strategy_discussions.csv and audit_trail.csv (who viewed or
     changed the record, oldest first). With ``redact``, third parties' names become "[redacted]"."""
-    where, params = VisitFilter(team_id=user["team_id"], child_id=child["id"], include_drafts=True).where()
-    child_params = [child["id"], user["team_id"]]
+    scope = VisitFilter(team_id=user["team_id"], child_id=child["id"], include_drafts=True).scope()
+    childs = export_data.child_scope(child["id"], user["team_id"])
 
     def body(db: Any, counts: dict[str, int]) -> Iterator[bytes]:
         redactor = redactor_for_child(db, child) if redact else None
@@ -647,14 +509,13 @@ def subject_access_export(database: str | os.PathLike[str], user: dict[str, Any]
         counts["audit_trail"] = len(trail)
         return zip_stream([
             ("child.json", [_dumps(about) + b"\n"]),
-            ("visits.csv", _table_csv(db, VISITS, where, params, counts, redactor)),
-            ("visits.json", json_array(_json_documents(db, user["team_id"], where, params, {}, redactor))),
-            ("injuries.csv", _table_csv(db, INJURIES, where, params, counts, redactor)),
-            ("carers_present.csv", _table_csv(db, CARERS, where, params, counts, redactor)),
-            ("actions.csv", _table_csv(db, CHILD_ACTIONS, _CHILD_SCOPE, child_params, counts, redactor)),
-            ("concerns.csv", _table_csv(db, CONCERNS, _CHILD_SCOPE, child_params, counts, redactor)),
-            *((f"{t.name}.csv", _table_csv(db, t, _CHILD_SCOPE, child_params, counts, redactor))
-              for t in REFERRAL_TABLES),
+            ("visits.csv", _table_csv(db, VISITS, scope, counts, redactor)),
+            ("visits.json", json_array(_json_documents(db, user["team_id"], scope, {}, redactor))),
+            ("injuries.csv", _table_csv(db, INJURIES, scope, counts, redactor)),
+            ("carers_present.csv", _table_csv(db, CARERS, scope, counts, redactor)),
+            ("actions.csv", _table_csv(db, CHILD_ACTIONS, childs, counts, redactor)),
+            ("concerns.csv", _table_csv(db, CONCERNS, childs, counts, redactor)),
+            *((f"{t.name}.csv", _table_csv(db, t, childs, counts, redactor)) for t in REFERRAL_TABLES),
             ("audit_trail.csv", _csv_lines(AUDIT_TRAIL_COLUMNS, ([e.get(n) for n in AUDIT_TRAIL_COLUMNS]
                                                                  for e in reversed(trail)))),
         ])
@@ -680,16 +541,12 @@ def referrals_export(database: str | os.PathLike[str], user: dict[str, Any], fmt
                      date_from: str | None = None, date_to: str | None = None) -> Iterator[bytes]:
     """The team's referrals (started in the date range, by their first save), as a zip of referrals.csv,
     referral_responses.csv and strategy_discussions.csv, or as an XLSX workbook with a sheet each. Audited."""
-    where = "c.team_id = ? AND substr(r.created_at, 1, 10) >= ? AND substr(r.created_at, 1, 10) <= ?"
-    strategy_where = "c.team_id = ? AND substr(s.held_at, 1, 10) >= ? AND substr(s.held_at, 1, 10) <= ?"
-    params = [user["team_id"], date_from or "0000-01-01", date_to or "9999-12-31"]
+    tables = export_data.referral_scopes(user["team_id"], date_from, date_to)
 
     def body(db: Any, counts: dict[str, int]) -> Iterator[bytes]:
         if fmt == "xlsx":
-            return _xlsx_tables(db, [(REFERRALS, where), (REFERRAL_RESPONSES, where), (STRATEGIES, strategy_where)],
-                                params, counts)
-        return zip_stream([(f"{t.name}.csv", _table_csv(db, t, w, params, counts))
-                           for t, w in ((REFERRALS, where), (REFERRAL_RESPONSES, where), (STRATEGIES, strategy_where))])
+            return _xlsx(db, tables, counts)
+        return zip_stream([(f"{t.name}.csv", _table_csv(db, t, scope, counts)) for t, scope in tables])
 
     return _audited(database, user, what="referrals", fmt=fmt, child_id=None,
                     filters={"from": date_from, "to": date_to}, body=body)
