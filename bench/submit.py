@@ -3,8 +3,8 @@
 Targets on the 2-core machine (issue 2): submit median <= 10 ms; each form page render median <= 20 ms. Each
 figure is printed with its ratio to its target.
 
-History growth (issue 16): one child's submit time with 1, 50, 200 and 1000 earlier visits, and the ratio of
-each to the time with 1 earlier visit (target: 1000/1 close to 1; a submit reads the child's history for the
+History growth (issue 16): a child's submit time with 1, 50, 200 and 1000 earlier visits (a child each, of the
+same age at the timed submits), and the ratio of each to the time with 1 earlier visit (target: 1000/1 close to 1; a submit reads the child's history for the
 growth and the rules). With --profile-history the functions whose time grows most from 1 to 1000 are listed.
 Run: .venv/bin/python bench/submit.py [--visits 500] [--history 1,50,200,1000] [--profile-history]
 """
@@ -44,28 +44,28 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def history_visit(child: dict[str, Any], n: int, rng: random.Random) -> dict[str, Any]:
-    """The ``n``th visit to one child, a day after the one before, weighed each time."""
-    dob = date.fromisoformat(child["date_of_birth"])
-    day = dob + timedelta(days=7 + n)
-    age = (day - dob).days
+def history_visit(child: dict[str, Any], day: date, rng: random.Random) -> dict[str, Any]:
+    """A visit to the child on ``day``, weighed."""
+    age = (day - date.fromisoformat(child["date_of_birth"])).days
     return full_visit(child["id"], visited_at=f"{day.isoformat()}T10:00:00+00:00",
                       weight_kg=round(3.5 + min(age, 1400) / 365 * 2.6 + rng.uniform(-0.2, 0.2), 2),
                       remeasured_confirmed=True, room_temp_c=18.5, covering="sleep_bag")
 
 
 def history_growth(app: Any, user: dict[str, Any], levels: list[int], profile: bool) -> None:
-    """Submit time for one child at each number of earlier visits, and its ratio to the first level."""
+    """Submit time at each number of earlier visits, and its ratio to the first level.
+
+    Each level has a child of its own, the same age at the timed submits for every level (its earlier visits a
+    day apart just before them), so the rows differ by the history alone and not by the age the rules read."""
     rng = random.Random(11)
     with app.app_context():
         db = app.extensions["homevisit_db"]()
-        days = max(levels) + HISTORY_SAMPLES * len(levels) + 30
-        child = make_child(db, user, given_name="History",
-                           date_of_birth=(date.today() - timedelta(days=days)).isoformat())
+        first_timed = date.today() - timedelta(days=HISTORY_SAMPLES + 1)
+        born = first_timed - timedelta(days=max(levels) + 30)
         rules = current_rules()
 
-        def submit(n: int) -> float:
-            body = history_visit(child, n, rng)
+        def submit(child: dict[str, Any], day: date) -> float:
+            body = history_visit(child, day, rng)
             start = time.perf_counter()
             status, _ = visits.put_visit(db, str(uuid.uuid4()), body, user, rules,
                                          get_child=lambda cid: children.get_child(db, cid, user, log_view=False))
@@ -73,26 +73,25 @@ def history_growth(app: Any, user: dict[str, Any], levels: list[int], profile: b
             assert status == 201, status
             return elapsed
 
-        made, rows, profiles = 0, [], {}
+        rows, profiles = [], {}
         for level in levels:
-            while made < level:
-                submit(made)
-                made += 1
+            child = make_child(db, user, given_name=f"History{level}", date_of_birth=born.isoformat())
+            for n in range(level, 0, -1):
+                submit(child, first_timed - timedelta(days=n))
             profiler = cProfile.Profile() if profile else None
             samples = []
-            for _ in range(HISTORY_SAMPLES):
+            for n in range(HISTORY_SAMPLES):
                 if profiler:
                     profiler.enable()
-                samples.append(submit(made))
+                samples.append(submit(child, first_timed + timedelta(days=n)))
                 if profiler:
                     profiler.disable()
-                made += 1
             rows.append((level, statistics.median(samples), pct(samples, 95)))
             if profiler:
                 profiles[level] = pstats.Stats(profiler)
     first = rows[0][1]
-    print(f"history growth: one child, {HISTORY_SAMPLES} submits at each number of earlier visits "
-          "(validate, growth, rules, store, audit)")
+    print(f"history growth: {HISTORY_SAMPLES} submits at each number of earlier visits, a child of the same age "
+          "each (validate, growth, rules, store, audit)")
     print("  earlier visits   median ms   p95 ms   ratio to the first row")
     for level, median, p95 in rows:
         print(f"  {level:14d}   {median:9.2f}   {p95:6.2f}   {median / first:6.2f}")

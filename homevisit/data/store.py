@@ -773,3 +773,20 @@ def _m0015(db: Database) -> None:
         "CREATE INDEX break_glass_team ON break_glass(child_team_id, acknowledged_at)",
     ):
         db.execute(statement)
+
+
+@migrations(name="0016_history_indexes")
+def _m0016(db: Database) -> None:
+    # #16: a submit reads the child's earlier visits for the history facts; these indexes answer those reads
+    # from the index alone (no wide visit row is read), so a child with years of visits costs about what a new
+    # baby does. The expression is the one the queries compare (data.visits._EARLIER): julianday() makes
+    # times with different UTC offsets comparable. The columns are the history sums' (data.visits.earlier_sums).
+    for statement in (
+        """CREATE INDEX visits_child_history ON visits(child_id, julianday(visited_at), status, id, visited_at,
+             visitor_id, weight_kg,
+             missed_appointments, child_seen, hygiene, access_outcome, head_control, rolls, sits_unsupported,
+             crawls_or_shuffles, pulls_to_stand, cruises, stands_alone, walks_independently)""",
+        "CREATE INDEX visits_child_status_updated ON visits(child_id, status, updated_at)",
+        "CREATE INDEX rule_hits_child_concern ON rule_hits(child_id, concern_id, rule_id) WHERE concern_id IS NOT NULL",
+    ):
+        db.execute(statement)

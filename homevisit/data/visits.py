@@ -242,15 +242,24 @@ def _within(window: str) -> str:
 
 def earlier_sums(db: Any, child_id: str, visit_id: str, windows: dict[str, Any]) -> dict[str, Any] | None:
     """The sums over the child's non-draft visits before ``windows["end"]`` (other than ``visit_id``): how many
-    (``n``), each milestone seen, and missed, not_seen, poor_hygiene, no_access, not_brought in their windows."""
+    (``n``), each milestone seen, and missed, not_seen, poor_hygiene, no_access, not_brought in their windows.
+
+    Two reads of the index ``visits_child_history``: the count and the milestones over every earlier visit,
+    which needs nothing but the index, then the windows' sums over the visits since the earliest window starts."""
     seen = ", ".join(f'MAX("{m}" = 1) AS "{m}"' for m in MILESTONES)
-    return store.query_one(db, f"""SELECT COUNT(*) AS n, {seen},
+    params = _earlier_params(child_id, visit_id, windows)
+    row = store.query_one(db, f"SELECT COUNT(*) AS n, {seen} FROM visits WHERE {_EARLIER}", params) or {}
+    if not row.get("n"):
+        return row
+    since = min(windows[w] for w in ("missed", "repeat", "access"))
+    sums = store.query_one(db, f"""SELECT
           COALESCE(SUM(CASE WHEN {_within("missed")} THEN COALESCE(missed_appointments, 0) END), 0) AS missed,
           COALESCE(SUM({_within("missed")} AND child_seen = 'not_seen'), 0) AS not_seen,
           COALESCE(SUM({_within("repeat")} AND hygiene IN ({_POOR_HYGIENE_SQL})), 0) AS poor_hygiene,
           COALESCE(SUM({_within("access")} AND access_outcome IN ({NO_ACCESS_SQL})), 0) AS no_access,
           COALESCE(SUM(CASE WHEN {_within("access")} THEN COALESCE(missed_appointments, 0) END), 0) AS not_brought
-        FROM visits WHERE {_EARLIER}""", _earlier_params(child_id, visit_id, windows))
+        FROM visits WHERE {_EARLIER} AND julianday(visited_at) >= julianday(:since)""", {**params, "since": since})
+    return {**row, **(sums or {})}
 
 
 def earlier_firing_any_of(db: Any, child_id: str, visit_id: str, windows: dict[str, Any],
@@ -345,12 +354,14 @@ def derivation_snapshot(db: Any, child_id: str) -> dict[str, Any] | None:
 def weight_before(db: Any, child_id: str, visit_id: str, measured_on: str) -> list[dict[str, Any]]:
     """The child's latest weight on a non-draft visit other than ``visit_id`` on or before ``measured_on``, as a
     list of at most one measurement (visit_id, measured_on, weight_kg, weight_clothing)."""
+    # visited_at starts with its date: "on or before the date" is "sorts before the date followed by '~'", and
+    # newest first by the date and then the whole text is newest first by the text, which the index holds.
     return store.query(db, """SELECT id AS visit_id, substr(visited_at, 1, 10) AS measured_on, weight_kg,
                                 weight_clothing FROM visits
                               WHERE child_id = ? AND status != 'draft' AND weight_kg IS NOT NULL AND id != ?
-                                AND substr(visited_at, 1, 10) <= ?
-                              ORDER BY substr(visited_at, 1, 10) DESC, visited_at DESC LIMIT 1""",
-                       (child_id, visit_id, measured_on))
+                                AND visited_at < ?
+                              ORDER BY visited_at DESC LIMIT 1""",
+                       (child_id, visit_id, measured_on[:10] + "~"))
 
 
 def status_of(db: Any, visit_id: str) -> dict[str, Any] | None:

@@ -7,11 +7,15 @@ Its columns are now written out as they were; docs/adding-a-field.md says how to
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlite_utils.migrations import Migrations
 
 from homevisit.data import store
+from homevisit.data import visits as visits_data
 from homevisit.domain.dictionary import CARER_FIELDS, INJURY_FIELDS, VISIT_FIELDS, Field
+from homevisit.domain.facts import history_windows
 
 # Columns that are the service's own bookkeeping, not observations in the data dictionary.
 VISIT_BOOKKEEPING = {
@@ -108,3 +112,34 @@ def test_a_database_that_applied_the_old_numbers_is_not_migrated_twice(tmp_path)
     assert not set(store.RENAMED_MIGRATIONS) & set(recorded)
     assert store.migrations.pending(db) == []
     assert {"offline_keys", "break_glass"} <= set(db.table_names())
+
+
+def test_a_submits_reads_of_the_childs_history_use_an_index_not_the_visits_rows(fresh_db):
+    """#16: a submit's reads of the child's earlier visits (the history sums, the repeat-window hits, the last
+    weight, the weight before this one, the change fingerprint) go through an index, and the sums over every
+    earlier visit read the index alone, so they do not read each wide visit row of a child with years of
+    visits. Checked on SQLite's own query plans for the statements the data layer sends."""
+    statements: list[str] = []
+    fresh_db.conn.set_trace_callback(statements.append)
+    windows = {**history_windows(date(2026, 6, 1)), "consider_ids": ["R05"]}
+    store.execute(fresh_db, "PRAGMA foreign_keys = OFF")
+    with store.write(fresh_db):  # one earlier visit, so the windows' sums are asked for too
+        store.insert(fresh_db, "visits", {"id": "old", "child_id": "c", "team_id": 1, "visitor_id": 1,
+                                          "status": "submitted", "visited_at": "2026-05-01T10:00:00+01:00",
+                                          "created_at": "x", "updated_at": "x"})
+    statements.clear()
+    visits_data.earlier_sums(fresh_db, "c", "v", windows)
+    visits_data.earlier_firing_any_of(fresh_db, "c", "v", windows, ["R05"])
+    visits_data.earlier_last_weight(fresh_db, "c", "v", windows)
+    visits_data.weight_before(fresh_db, "c", "v", "2026-06-01")
+    visits_data.derivation_snapshot(fresh_db, "c")
+    fresh_db.conn.set_trace_callback(None)
+    assert len(statements) == 6
+    plans = {sql: [row[-1] for row in fresh_db.conn.execute("EXPLAIN QUERY PLAN " + sql)] for sql in statements}
+    for sql, plan in plans.items():
+        scans = [step for step in plan if step.startswith("SCAN") and "CONSTANT ROW" not in step]
+        assert scans == [], f"{sql[:80]}: {plan}"
+        assert all("USING" in step for step in plan if step.startswith("SEARCH")), plan
+        assert not any("FOR ORDER BY" in step for step in plan), plan  # the index gives the order: no sort
+    counted = next(plan for sql, plan in plans.items() if sql.startswith("SELECT COUNT(*) AS n"))
+    assert counted == ["SEARCH visits USING COVERING INDEX visits_child_history (child_id=? AND <expr><?)"]
