@@ -284,7 +284,7 @@ def http_sign(workdir: Path, signs: int, static_dir: Path) -> dict[str, Any]:
             child = _child_row(db, stored["child_id"])
             prepared.append(visit_records.build_record(
                 db, stored, child, organisation=app.config["ORGANISATION_NAME"], service_name=app.config["SERVICE_NAME"],
-                signer=user, signed_at=visit_records._now(), signature_png=png_bytes))
+                signer=user, signed_at=visit_records.utc_now(), signature_png=png_bytes))
         records_mod.render_signed_record(prepared[0], static_dir, signer)
         for _ in range(max(1, signs // len(prepared))):
             for record in prepared:

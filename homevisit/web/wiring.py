@@ -62,19 +62,19 @@ def instance_secret_key(instance_path: str) -> str:
 
 
 def get_db() -> Any:
-    """One connection per request (or CLI command), closed on teardown."""
+    """The request's (or CLI command's) connection: the one this worker thread keeps, given back on teardown."""
     from flask import current_app
 
     if "db" not in g:
-        g.db = store.connect(current_app.config["DATABASE"])
+        g.db = database_data.reusable_connection(current_app.config["DATABASE"])
         database_data.keep_files_open(current_app.config["DATABASE"])
     return g.db
 
 
-def close_db(_exc: BaseException | None = None) -> None:
+def close_db(exc: BaseException | None = None) -> None:
     db = g.pop("db", None)
     if db is not None:
-        db.close()
+        database_data.release(db, failed=exc is not None)
 
 
 def init_app(app: Flask) -> None:
