@@ -23,6 +23,7 @@ from typing import Any
 import rule_engine
 
 from homevisit.domain.calendar import LONDON, due_at, is_deadline_spec, london_moment, utc_now
+from homevisit.domain.conditions import compile_condition
 from homevisit.domain.dictionary import BODY_SITES, FIELDS_BY_NAME, MECHANISMS
 from homevisit.domain.facts import DEFAULT_SETTINGS, FACT_TYPES, facts_for
 
@@ -161,7 +162,7 @@ def _compile(expr: Any, where: str, what: str) -> tuple[Any, set[str], list[str]
         rule_engine.Rule(expr, context=rule_engine.Context(type_resolver=_TYPES))
     except rule_engine.EngineError as exc:
         return None, set(), [f"{where}: {what}: {getattr(exc, 'message', exc)}"]
-    return compiled, set(loose.symbols), []
+    return compile_condition(compiled), set(loose.symbols), []
 
 
 def _check_template(text: Any, where: str) -> list[str]:
