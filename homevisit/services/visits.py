@@ -441,12 +441,26 @@ def _store_submission(db: Any, visit_id: str, user: dict[str, Any], child: dict[
         raised = actions_mod.store_actions(db, raised_items, visit=visit, child=child, user=user)
         audit.record(db, action="submit", object_type="visit", object_id=visit_id, child_id=child["id"], user=user,
                      detail={"source": source, "actions": [a["rule_id"] for a in raised]})
-    return visit_payload(db, visit_id, user)
+    if existing:  # a draft's row holds more than this submit wrote: read it back
+        return visit_payload(db, visit_id, user)
+    # A new visit's row is what was just inserted: answer from it, without reading it back
+    stored = {**values, "id": visit_id, "child_id": child["id"], "visitor_id": user["id"], "visitor_name": user["name"],
+              "signed_at": None, "record_sha256": None, "injuries": injuries, "carers_present": carers}
+    return _payload(stored, sorted(raised, key=_most_urgent_first))
+
+
+def _most_urgent_first(action: dict[str, Any]) -> tuple[int, str, str]:
+    """The order of ``actions_for_visit`` (data.actions.URGENCY, then the rule id)."""
+    rank = {"immediate": 0, "same_day": 1, "within_days": 2}.get(action["severity"], 3)
+    return rank, action["due_at"], action["rule_id"]
 
 
 def visit_payload(db: Any, visit_id: str, user: dict[str, Any]) -> dict[str, Any]:
     """A stored visit as the API shows it: the observations, the growth derived, and the actions it raised."""
-    visit = load_visit(db, visit_id, user)
+    return _payload(load_visit(db, visit_id, user), actions_mod.actions_for_visit(db, visit_id))
+
+
+def _payload(visit: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": visit["id"], "child_id": visit["child_id"], "status": visit["status"]}
     for name in VISIT_COLUMNS:
         out[name] = visit.get(name)
@@ -458,5 +472,5 @@ def visit_payload(db: Any, visit_id: str, user: dict[str, Any]) -> dict[str, Any
     out["record_sha256"] = visit["record_sha256"]
     out["growth"] = {"weight_sds": visit["weight_sds"], "weight_centile": visit["weight_centile"],
                      "centile_spaces_fallen_since_birth": visit["centile_spaces_fallen_since_birth"]}
-    out["required_actions"] = [actions_mod.action_payload(a) for a in actions_mod.actions_for_visit(db, visit_id)]
+    out["required_actions"] = [actions_mod.action_payload(a) for a in actions]
     return out
