@@ -480,16 +480,27 @@ def test_answers_run_together_are_each_on_one_line_of_the_page(signed_pdf: bytes
 
 def test_each_mark_prints_every_answer_in_one_paragraph(signed_pdf: bytes, record: dict[str, Any],
                                                        tmp_path: Path) -> None:
-    """#15: a mark's short answers run on in one paragraph, "question: answer" in the order asked, and its
+    """#15: a mark's heading is its callout (the number on the diagram, the type, where, the size and how
+    many); its other short answers run on in one paragraph, "question: answer" in the order asked, and its
     long answers follow in full; none is left out."""
     text = words(pdf_text(signed_pdf, tmp_path))
     (injuries,) = [s for s in record["sections"] if s["key"] == "injuries"]
     assert injuries["items"]
-    for item in injuries["items"]:
-        short, long = _fact_groups(item["rows"])
-        assert len(short) + len(long) == len(item["rows"])
+    callouts = injuries["body_map"]["callouts"]
+    assert len(callouts) == len(injuries["items"])
+    for item, callout in zip(injuries["items"], callouts, strict=True):
+        heading = f"{callout['number']}. {callout['words']}"
+        assert words(heading) in text
+        said = [r for r in item["rows"] if r["name"] in callout["says"]]
+        assert {r["name"] for r in said} >= {"type", "body_site"}
+        for row in said:  # what the heading gives is not listed again, and is in the heading
+            assert str(row["value"]).lower().split(" (")[0] in heading.lower(), (row, heading)
+        rest = [r for r in item["rows"] if r["name"] not in callout["says"]]
+        short, long = _fact_groups(rest)
+        assert len(short) + len(long) + len(said) == len(item["rows"])
         expected = " · ".join(f"{r['question']}{'' if r['question'].endswith('?') else ':'} {r['value']}" for r in short)
         assert words(expected) in text
+        assert words(f"{heading} {expected}") in text  # the paragraph follows its heading
         for row in long:
             assert words(row["value"]) in text
 

@@ -153,3 +153,19 @@ def test_the_printed_view_draws_every_region_as_one_shape_with_the_marks_on_it()
     assert on_screen.count('class="bm-region"') == len(regions) and on_screen.count("bm-label") == len(regions)
     record = bodymap.record_map([{"body_site": "left_cheek", "map_view": "face"}])
     assert [v["key"] for v in record["views"]] == ["face"] and "<path " in record["views"][0]["svg"]
+
+
+def test_a_callout_says_only_the_answers_it_gives_in_full() -> None:
+    """The record lists under a mark's heading only what the heading (its callout) does not already say."""
+    record = bodymap.record_map([
+        {"type": "bruise", "body_site": "left_cheek", "map_view": "face", "size_mm": 5, "count": 2},
+        {"type": "burn", "body_site": "chest", "count": 1},  # no view answered: drawn on the front by default
+        {"type": "bruise", "body_site": "left_cheek", "map_view": "back"},  # a view that does not show the site
+        {"body_site": None, "type": None},
+    ])
+    assert record is not None
+    says = [set(c["says"]) for c in record["callouts"]]
+    assert says[0] == {"type", "body_site", "map_view", "size_mm", "count"}
+    assert says[1] == {"type", "body_site"}  # "not observed" for the view and the size stay listed; a count of 1 too
+    assert says[2] == {"type", "body_site"}  # the answer "back" stays listed: the heading names the face
+    assert says[3] == set()
