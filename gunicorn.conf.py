@@ -20,8 +20,12 @@ worker_class = os.environ.get("HOMEVISIT_WORKER_CLASS", "sync")
 # 11 s; 30 s bounds a stuck request. (Batch printing runs in a background thread, outside the timeout.)
 timeout = 30
 graceful_timeout = 20
-max_requests = 5000
-max_requests_jitter = 500
+# A worker is replaced after this many requests (bounding any slow growth of its memory). A new worker costs
+# about 1.5 s of CPU (imports, the app, the rules) and a stall of up to 2 s for the requests it took: at 5,000
+# requests, 20 submitters flat out replaced each worker every 50 s, and bench/load.py's 60 s soak measured
+# 350-364 submits/s with a 2 s maximum; at 50,000 it measured 410-412 submits/s, p95 65-67 ms (issue 16).
+max_requests = 50000
+max_requests_jitter = 5000
 forwarded_allow_ips = os.environ.get("HOMEVISIT_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 # The path without its query string: the caseload search (?q=) carries children's names and NHS numbers,
