@@ -790,3 +790,32 @@ def _m0016(db: Database) -> None:
         "CREATE INDEX rule_hits_child_concern ON rule_hits(child_id, concern_id, rule_id) WHERE concern_id IS NOT NULL",
     ):
         db.execute(statement)
+
+
+CHANGE_COUNTED = ("visits", "rule_hits", "actions", "allocations", "concerns", "referrals")
+"""The tables whose rows growth and the rules read about a child: a change to any of them counts in child_changes."""
+
+
+@migrations(name="0017_child_changes")
+def _m0017(db: Database) -> None:
+    # #16: a submit works out growth and the rules before it takes the write lock, then checks under the lock
+    # that nothing about the child changed meanwhile. The check counted and dated every one of the child's
+    # visits, hits, actions, allocations, concerns and referrals (a scan that grew with the history); now the
+    # database keeps one number a child, raised by a trigger in the same statement as any change to those
+    # rows, whatever code makes it. Reading it is one row.
+    db.execute("""CREATE TABLE child_changes (
+      child_id TEXT PRIMARY KEY,
+      n INTEGER NOT NULL DEFAULT 0
+    )""")
+    bump = ("INSERT INTO child_changes (child_id, n) VALUES ({who}.child_id, 1) "
+            "ON CONFLICT(child_id) DO UPDATE SET n = n + 1")
+    for table in CHANGE_COUNTED:
+        db.execute(f"""CREATE TRIGGER {table}_count_insert AFTER INSERT ON {table} WHEN NEW.child_id IS NOT NULL
+                       BEGIN {bump.format(who="NEW")}; END""")
+        db.execute(f"""CREATE TRIGGER {table}_count_delete AFTER DELETE ON {table} WHEN OLD.child_id IS NOT NULL
+                       BEGIN {bump.format(who="OLD")}; END""")
+        db.execute(f"""CREATE TRIGGER {table}_count_update AFTER UPDATE ON {table} WHEN NEW.child_id IS NOT NULL
+                       BEGIN {bump.format(who="NEW")}; END""")
+        db.execute(f"""CREATE TRIGGER {table}_count_update_old AFTER UPDATE ON {table}
+                       WHEN OLD.child_id IS NOT NULL AND OLD.child_id IS NOT NEW.child_id
+                       BEGIN {bump.format(who="OLD")}; END""")

@@ -340,15 +340,10 @@ def replay_state(db: Any, visit_id: str) -> dict[str, Any] | None:
 
 
 def derivation_snapshot(db: Any, child_id: str) -> dict[str, Any] | None:
-    """Counts and latest changes of the child's visits, rule hits, actions, allocations, concerns and referrals:
-    everything growth and the rules read."""
-    return store.query_one(db, """SELECT
-        (SELECT COUNT(*) || ':' || IFNULL(MAX(updated_at), '') FROM visits WHERE child_id = ? AND status != 'draft'),
-        (SELECT COUNT(*) FROM rule_hits WHERE child_id = ?),
-        (SELECT COUNT(*) || ':' || IFNULL(SUM(status = 'open'), 0) FROM actions WHERE child_id = ?),
-        (SELECT COUNT(*) || ':' || IFNULL(MAX(ended_on), '') FROM allocations WHERE child_id = ?),
-        (SELECT COUNT(*) FROM concerns WHERE child_id = ?),
-        (SELECT COUNT(*) || ':' || IFNULL(MAX(updated_at), '') FROM referrals WHERE child_id = ?)""", (child_id,) * 6)
+    """The count of changes to the child's visits, rule hits, actions, allocations, concerns and referrals
+    (everything growth and the rules read), which the database's triggers keep (migration 0017); None
+    before the first change."""
+    return store.query_one(db, "SELECT n FROM child_changes WHERE child_id = ?", (child_id,))
 
 
 def weight_before(db: Any, child_id: str, visit_id: str, measured_on: str) -> list[dict[str, Any]]:
