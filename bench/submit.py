@@ -36,7 +36,7 @@ from homevisit.web.rulesets import current_rules  # noqa: E402
 
 SUBMIT_TARGET_MS, PAGE_TARGET_MS = 10.0, 20.0
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")) + os.sep
-HISTORY_SAMPLES = 15
+HISTORY_SAMPLES = 31
 
 
 def pct(values: list[float], p: float) -> float:
@@ -73,25 +73,28 @@ def history_growth(app: Any, user: dict[str, Any], levels: list[int], profile: b
             assert status == 201, status
             return elapsed
 
-        rows, profiles = [], {}
+        # every child's history first, then the timed submits by turns (a submit for each level in each
+        # round), so a drift in the machine's speed weighs on every level alike
+        kids = []
         for level in levels:
             child = make_child(db, user, given_name=f"History{level}", date_of_birth=born.isoformat())
             for n in range(level, 0, -1):
                 submit(child, first_timed - timedelta(days=n))
-            profiler = cProfile.Profile() if profile else None
-            samples = []
-            for n in range(HISTORY_SAMPLES):
-                if profiler:
-                    profiler.enable()
-                samples.append(submit(child, first_timed + timedelta(days=n)))
-                if profiler:
-                    profiler.disable()
-            rows.append((level, statistics.median(samples), pct(samples, 95)))
-            if profiler:
-                profiles[level] = pstats.Stats(profiler)
+            kids.append(child)
+        profilers = {level: cProfile.Profile() for level in levels} if profile else {}
+        samples: dict[int, list[float]] = {level: [] for level in levels}
+        for n in range(HISTORY_SAMPLES):
+            for level, child in zip(levels, kids, strict=True):
+                if profilers:
+                    profilers[level].enable()
+                samples[level].append(submit(child, first_timed + timedelta(days=n)))
+                if profilers:
+                    profilers[level].disable()
+        rows = [(level, statistics.median(samples[level]), pct(samples[level], 95)) for level in levels]
+        profiles = {level: pstats.Stats(p) for level, p in profilers.items()}
     first = rows[0][1]
     print(f"history growth: {HISTORY_SAMPLES} submits at each number of earlier visits, a child of the same age "
-          "each (validate, growth, rules, store, audit)")
+          "each, the levels by turns (validate, growth, rules, store, audit)")
     print("  earlier visits   median ms   p95 ms   ratio to the first row")
     for level, median, p95 in rows:
         print(f"  {level:14d}   {median:9.2f}   {p95:6.2f}   {median / first:6.2f}")
