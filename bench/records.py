@@ -291,7 +291,6 @@ def http_sign(workdir: Path, signs: int, static_dir: Path) -> dict[str, Any]:
                 started = time.perf_counter()
                 records_mod.render_signed_record(record, static_dir, signer)
                 in_process.append((time.perf_counter() - started) * 1000)
-        db.conn.close()
     return {"http_ms": statistics.median(warm), "cold_ms": [times[i] for i in cold], "signs": len(warm),
             "in_process_ms": statistics.median(in_process), "workers": workers}
 

@@ -51,7 +51,12 @@ def release(db: Any, failed: bool = False) -> None:
             _reused.kept = None
         db.close()
         return
-    if db.conn.in_transaction:
+    try:
+        open_transaction = db.conn.in_transaction
+    except sqlite3.ProgrammingError:  # its user closed it: open another next time
+        _reused.kept = None
+        return
+    if open_transaction:
         db.conn.rollback()
 
 

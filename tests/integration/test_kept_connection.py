@@ -97,3 +97,12 @@ def test_a_forked_process_opens_its_own_connection(app, monkeypatch):
     monkeypatch.setattr(database_data.os, "getpid", lambda: -1)
     child = _db_in_request(app)
     assert child is not parent
+
+
+def test_a_connection_its_user_closed_is_replaced_at_the_next_request(app):
+    with app.app_context():
+        db = app.extensions["homevisit_db"]()
+        db.conn.close()
+    again = _db_in_request(app)
+    assert again is not db
+    assert store.query_one(again, "SELECT 1 AS ok")["ok"] == 1
