@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "tests" / "reliability"))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+from hostcpu import StolenTime  # noqa: E402
 from serving import Server, app_for  # noqa: E402
 
 LOCUSTFILE = ROOT / "bench" / "locust" / "locustfile.py"
@@ -153,6 +154,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the figures here as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance and logs")
     args = parser.parse_args()
+    stolen = StolenTime()
 
     tmp = Path(tempfile.mkdtemp(prefix="hv-load-"))
     env = {}
@@ -239,6 +241,7 @@ def main() -> int:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+        print(stolen.words())
     return 0 if ok else 1
 
 

@@ -27,6 +27,8 @@ from typing import Any
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from hostcpu import StolenTime  # noqa: E402
+
 from app import create_app  # noqa: E402
 from helpers import PASSWORD, Browser, full_visit, make_child, make_user  # noqa: E402
 from homevisit.data import store  # noqa: E402
@@ -119,6 +121,7 @@ def main() -> None:
     parser.add_argument("--history", default="1,50,200,1000", help="earlier visits of one child to time a submit at")
     parser.add_argument("--profile-history", action="store_true", help="list the functions that grow with history")
     args = parser.parse_args()
+    stolen = StolenTime()
     tmp = tempfile.mkdtemp(prefix="hv-bench-")
     app = create_app({"INSTANCE_PATH": tmp, "DATABASE": os.path.join(tmp, "homevisit.db"), "SECRET_KEY": "bench",
                       "SESSION_COOKIE_SECURE": False})
@@ -183,6 +186,7 @@ def main() -> None:
           f"ratio to target {worst / PAGE_TARGET_MS:.2f})")
     if args.history:
         history_growth(app, user, [int(n) for n in args.history.split(",") if n], args.profile_history)
+    print(stolen.words())
 
 
 if __name__ == "__main__":
