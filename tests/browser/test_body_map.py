@@ -93,8 +93,9 @@ def test_marks_added_by_tap_and_by_keyboard_reach_the_signed_pdf(
         expect(mark).to_be_visible()
         expect(mark.get_by_label("Where on the body?", exact=True)).to_have_value(TAPPED[n - 1][2])
         expect(page.locator(".bm-mark")).to_have_count(n)  # numbered on the diagrams
-        # the new mark has the focus, ready to be described
-        assert page.evaluate("() => document.activeElement.textContent.trim()") == f"Mark {n}: {site.capitalize()}"
+        # the new mark has the focus, ready to be described (app.js moves it there once the page's module
+        # script has run, which can be just after the mark shows: wait for it rather than read it once)
+        expect(page.locator(":focus")).to_have_text(f"Mark {n}: {site.capitalize()}")
     # what was typed before the taps is still there
     expect(page.get_by_label("How many fractures is the child known to have had?", exact=True)).to_have_value("0")
 
