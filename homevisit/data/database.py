@@ -22,10 +22,10 @@ def reusable_connection(path: str) -> Any:
     A connection per request cost more than half of a submit's time: opening it, its pragmas and closing it
     (0.75 ms), and then every statement prepared afresh and every page read again into an empty cache (a
     submit through the app went from 9.1 to 3.8 ms median with the connection kept). One kept per thread is
-    opened once. It is kept for the
-    file it was opened on: when ``path`` names another file (a restore puts a new file in its place) a new
-    connection is opened and the old one closed. A thread keeps one database's connection at a time (a test
-    run opens many databases, one after another). Give it back with :func:`release` at the end of the request.
+    opened once. It is kept for the file it was opened on: when ``path`` names another file (a new file put
+    in its place) a new connection is opened and kept instead; the old one closes when nothing holds it any
+    more. A thread keeps one database's connection at a time (a test run opens many databases, one after
+    another). Give it back with :func:`release` at the end of the request.
     """
     try:
         inode = os.stat(path).st_ino
@@ -35,8 +35,6 @@ def reusable_connection(path: str) -> Any:
     kept = getattr(_reused, "kept", None)
     if kept is not None and kept[0] == key:
         return kept[1]
-    if kept is not None and kept[0][0] == key[0]:
-        kept[1].close()
     db = store.connect(path)
     _reused.kept = (key, db)
     return db

@@ -45,10 +45,6 @@ class Condition:
         self.rule = rule
         self._evaluate = evaluate
 
-    @property
-    def text(self) -> str:
-        return str(self.rule.text)
-
     def matches(self, facts: Mapping[str, Any]) -> bool:
         if self._evaluate is not None:
             try:

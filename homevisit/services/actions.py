@@ -101,6 +101,11 @@ def store_actions(db: Any, raised: list[dict[str, Any]], *, visit: dict[str, Any
 _URGENCY_RANK = {"immediate": 0, "same_day": 1, "within_days": 2, "monitor": 3}
 
 
+def most_urgent_first(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``actions`` in the order ``actions_for_visit`` gives (data.actions.URGENCY, then the rule id)."""
+    return sorted(actions, key=lambda a: (_URGENCY_RANK.get(a["severity"], 3), a["due_at"], a["rule_id"]))
+
+
 def actions_for_visit(db: Any, visit_id: str) -> list[dict[str, Any]]:
     """The actions a visit requires (raised by it, or already open and raised again), most urgent first."""
     return actions_data.for_visit(db, visit_id)

@@ -446,13 +446,7 @@ def _store_submission(db: Any, visit_id: str, user: dict[str, Any], child: dict[
     # A new visit's row is what was just inserted: answer from it, without reading it back
     stored = {**values, "id": visit_id, "child_id": child["id"], "visitor_id": user["id"], "visitor_name": user["name"],
               "signed_at": None, "record_sha256": None, "injuries": injuries, "carers_present": carers}
-    return _payload(stored, sorted(raised, key=_most_urgent_first))
-
-
-def _most_urgent_first(action: dict[str, Any]) -> tuple[int, str, str]:
-    """The order of ``actions_for_visit`` (data.actions.URGENCY, then the rule id)."""
-    rank = {"immediate": 0, "same_day": 1, "within_days": 2}.get(action["severity"], 3)
-    return rank, action["due_at"], action["rule_id"]
+    return _payload(stored, actions_mod.most_urgent_first(raised))
 
 
 def visit_payload(db: Any, visit_id: str, user: dict[str, Any]) -> dict[str, Any]:
