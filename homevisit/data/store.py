@@ -819,3 +819,86 @@ def _m0017(db: Database) -> None:
         db.execute(f"""CREATE TRIGGER {table}_count_update_old AFTER UPDATE ON {table}
                        WHEN OLD.child_id IS NOT NULL AND OLD.child_id IS NOT NEW.child_id
                        BEGIN {bump.format(who="OLD")}; END""")
+
+
+# The kept running sums of a child's visits (migration 0018). Frozen here as the migration wrote them: a test
+# (tests/integration/test_visit_sums.py) checks they are still the dictionary's, so a change there needs a
+# new migration rather than silently leaving the triggers behind.
+SUMS_POOR_HYGIENE = ("dirty", "smelly", "soiled_nappy", "sore_nappy_area")
+SUMS_NO_ACCESS = ("child_not_seen", "no_answer", "refused_entry", "seen_at_window")
+SUMS_MILESTONES = ("head_control", "rolls", "sits_unsupported", "crawls_or_shuffles", "pulls_to_stand", "cruises",
+                   "stands_alone", "walks_independently")
+SUMS_COLUMNS: dict[str, str] = {
+    "n": "1",
+    "missed": "COALESCE({r}.missed_appointments, 0)",
+    "not_seen": "COALESCE({r}.child_seen = 'not_seen', 0)",
+    "poor_hygiene": f"COALESCE({{r}}.hygiene IN ({sql_literals(SUMS_POOR_HYGIENE)}), 0)",
+    "no_access": f"COALESCE({{r}}.access_outcome IN ({sql_literals(SUMS_NO_ACCESS)}), 0)",
+    **{m: f'COALESCE({{r}}."{m}" = 1, 0)' for m in SUMS_MILESTONES},
+}
+"""Each kept sum and what one visit ``{r}`` adds to it: the visit itself, its missed appointments, whether
+the child was not seen, poor hygiene, no access, and each milestone recorded as seen."""
+SUMS_READ = ("status", "child_id", "visited_at", "missed_appointments", "child_seen", "hygiene", "access_outcome",
+             *SUMS_MILESTONES)
+"""The visit columns the sums are made of: only an update of one of these can change them."""
+
+
+def _sums_counted(r: str) -> str:
+    return f"({r}.status != 'draft' AND julianday({r}.visited_at) IS NOT NULL)"
+
+
+def _sums_add(r: str) -> str:
+    """The statements that count visit ``r`` in (nothing if it is a draft or has no readable time): its own
+    row, the sums up to and including it, and its share added to every later row of the child."""
+    key = f"(julianday({r}.visited_at), {r}.id)"
+    later = ", ".join(f"{c} = {c} + {e.format(r=r)}" for c, e in SUMS_COLUMNS.items())
+    own = ", ".join(f"COALESCE(p.{c}, 0) + {e.format(r=r)}" for c, e in SUMS_COLUMNS.items())
+    return (f"UPDATE visit_sums SET {later} WHERE child_id = {r}.child_id AND (jd, visit_id) > {key} "
+            f"AND {_sums_counted(r)};\n"
+            f"INSERT INTO visit_sums (child_id, jd, visit_id, {', '.join(SUMS_COLUMNS)}) "
+            f"SELECT {r}.child_id, julianday({r}.visited_at), {r}.id, {own} FROM (SELECT 1) "
+            f"LEFT JOIN (SELECT * FROM visit_sums WHERE child_id = {r}.child_id AND (jd, visit_id) < {key} "
+            f"ORDER BY jd DESC, visit_id DESC LIMIT 1) AS p WHERE {_sums_counted(r)};")
+
+
+def _sums_remove(r: str) -> str:
+    """The statements that count visit ``r`` out again: its row gone, its share taken from every later row."""
+    key = f"(julianday({r}.visited_at), {r}.id)"
+    later = ", ".join(f"{c} = {c} - {e.format(r=r)}" for c, e in SUMS_COLUMNS.items())
+    return (f"DELETE FROM visit_sums WHERE child_id = {r}.child_id AND jd = julianday({r}.visited_at) "
+            f"AND visit_id = {r}.id;\n"
+            f"UPDATE visit_sums SET {later} WHERE child_id = {r}.child_id AND (jd, visit_id) > {key} "
+            f"AND {_sums_counted(r)};")
+
+
+@migrations(name="0018_visit_sums")
+def _m0018(db: Database) -> None:
+    # #16: the history facts count a child's earlier visits (all of them, and those in each window) and the
+    # milestones ever recorded. Summed at each submit, that read grew with the child's history. Now the
+    # database keeps, for each of the child's submitted visits in time order, the sums of every visit up to
+    # and including it: the sums before any instant are one row (the last visit before it), and a window's
+    # sums are the difference of two. Triggers keep the rows in the same statement as any change to a visit;
+    # a new visit, the latest, adds one row and changes none, and a backdated or amended one changes the rows
+    # after it.
+    sums = ", ".join(f"{c} INTEGER NOT NULL" for c in SUMS_COLUMNS)
+    db.execute(f"""CREATE TABLE visit_sums (
+      child_id TEXT NOT NULL,
+      jd REAL NOT NULL,
+      visit_id TEXT NOT NULL,
+      {sums},
+      PRIMARY KEY (child_id, jd, visit_id)
+    ) WITHOUT ROWID""")
+    running = ", ".join(f"SUM({e.format(r='v')}) OVER running" for e in SUMS_COLUMNS.values())
+    db.execute(f"""INSERT INTO visit_sums (child_id, jd, visit_id, {', '.join(SUMS_COLUMNS)})
+                   SELECT v.child_id, julianday(v.visited_at), v.id, {running} FROM visits v
+                   WHERE {_sums_counted('v')}
+                   WINDOW running AS (PARTITION BY v.child_id ORDER BY julianday(v.visited_at), v.id
+                                      ROWS UNBOUNDED PRECEDING)""")
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in SUMS_READ)
+    db.execute(f"""CREATE TRIGGER visits_sums_insert AFTER INSERT ON visits WHEN {_sums_counted('NEW')}
+                   BEGIN {_sums_add('NEW')} END""")
+    db.execute(f"""CREATE TRIGGER visits_sums_delete AFTER DELETE ON visits WHEN {_sums_counted('OLD')}
+                   BEGIN {_sums_remove('OLD')} END""")
+    db.execute(f"""CREATE TRIGGER visits_sums_update AFTER UPDATE OF {', '.join(SUMS_READ)} ON visits
+                   WHEN ({_sums_counted('OLD')} OR {_sums_counted('NEW')}) AND ({changed})
+                   BEGIN {_sums_remove('OLD')} {_sums_add('NEW')} END""")

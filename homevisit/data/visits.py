@@ -240,9 +240,43 @@ def _within(window: str) -> str:
     return f"julianday(visited_at) >= julianday(:{window})"
 
 
+_SUMS = tuple(store.SUMS_COLUMNS)
+_SUMS_AT = (f"SELECT {', '.join(_SUMS)} FROM visit_sums WHERE child_id = :child AND jd < julianday(:{{at}}) "
+            "ORDER BY jd DESC, visit_id DESC LIMIT 1")
+_SUMS_READ = " UNION ALL ".join(
+    [f"SELECT '{at}' AS at, * FROM ({_SUMS_AT.format(at=at)})" for at in ("end", "missed", "repeat", "access")]
+    + [f"SELECT 'self', {', '.join(['NULL'] * len(_SUMS))} FROM visits "
+       "WHERE id = :visit AND child_id = :child AND status != 'draft' AND julianday(visited_at) < julianday(:end)"])
+"""The kept sums before the end of the visit's day and before each window starts (a row each, none where the
+child has no visit before it), and a row 'self' if the visit asked about is itself one of the counted visits."""
+
+
 def earlier_sums(db: Any, child_id: str, visit_id: str, windows: dict[str, Any]) -> dict[str, Any] | None:
     """The sums over the child's non-draft visits before ``windows["end"]`` (other than ``visit_id``): how many
-    (``n``), each milestone seen, and missed, not_seen, poor_hygiene, no_access, not_brought in their windows.
+    (``n``), each milestone seen (1 or 0), and missed, not_seen, poor_hygiene, no_access, not_brought in their
+    windows.
+
+    Read from the sums the database keeps (``visit_sums``, migration 0018): the sums of all the child's visits
+    before an instant are the row of the last visit before it, and a window's the difference of two such rows,
+    so the read costs the same for any length of history. Where ``visit_id`` is itself one of those visits (a
+    submitted visit worked out again) the visits are summed one by one instead (``scanned_sums``)."""
+    before: dict[str, dict[str, int]] = {}
+    for row in store.query(db, _SUMS_READ, _earlier_params(child_id, visit_id, windows)):
+        before[row.pop("at")] = row
+    if "self" in before:
+        return scanned_sums(db, child_id, visit_id, windows)
+    none = dict.fromkeys(_SUMS, 0)
+    end, missed, repeat, access = (before.get(at, none) for at in ("end", "missed", "repeat", "access"))
+    found = {"n": end["n"], **{m: int(end[m] > 0) for m in MILESTONES}}
+    if not found["n"]:
+        return found
+    return {**found, "missed": end["missed"] - missed["missed"], "not_seen": end["not_seen"] - missed["not_seen"],
+            "poor_hygiene": end["poor_hygiene"] - repeat["poor_hygiene"],
+            "no_access": end["no_access"] - access["no_access"], "not_brought": end["missed"] - access["missed"]}
+
+
+def scanned_sums(db: Any, child_id: str, visit_id: str, windows: dict[str, Any]) -> dict[str, Any] | None:
+    """``earlier_sums`` worked out from the visits themselves, one by one.
 
     Two reads of the index ``visits_child_history``: the count and the milestones over every earlier visit,
     which needs nothing but the index, then the windows' sums over the visits since the earliest window starts."""
@@ -265,11 +299,15 @@ def earlier_sums(db: Any, child_id: str, visit_id: str, windows: dict[str, Any])
 def earlier_firing_any_of(db: Any, child_id: str, visit_id: str, windows: dict[str, Any],
                           rule_ids: list[str]) -> list[dict[str, Any]]:
     """The child's earlier non-draft visits in the repeat window where one of ``rule_ids`` fired (id,
-    visitor_id); ``rule_ids`` must not be empty."""
+    visitor_id); ``rule_ids`` must not be empty.
+
+    Read from the child's hits of those rules (the index ``rule_hits_child``), each looked up in its visit, so
+    the cost follows how often those rules fired for the child, not how many visits the window holds."""
     marks = ", ".join(f":c{i}" for i in range(len(rule_ids)))
-    return store.query(db, f"""SELECT DISTINCT v.id, v.visitor_id FROM visits v
-            JOIN rule_hits h ON h.visit_id = v.id AND h.rule_id IN ({marks})
-            WHERE v.child_id = :child AND v.status != 'draft' AND v.id != :visit
+    return store.query(db, f"""SELECT DISTINCT v.id, v.visitor_id FROM rule_hits h
+            CROSS JOIN visits v ON v.id = h.visit_id
+            WHERE h.child_id = :child AND h.rule_id IN ({marks})
+              AND v.child_id = :child AND v.status != 'draft' AND v.id != :visit
               AND julianday(v.visited_at) < julianday(:end) AND julianday(v.visited_at) >= julianday(:repeat)""",
                        {**_earlier_params(child_id, visit_id, windows),
                         **{f"c{i}": rule_id for i, rule_id in enumerate(rule_ids)}})

@@ -277,7 +277,9 @@ def _state(db: Any) -> dict[str, Any]:
     """Every row of every table but the session, token and log tables, for spotting a GET that writes."""
     names = [r["name"] for r in store.query(db, "SELECT name FROM sqlite_master WHERE type = 'table'")
              if not r["name"].startswith(("sqlite_", "_"))]
-    state = {n: store.query(db, f'SELECT * FROM "{n}" ORDER BY rowid') for n in names if n not in SESSION_TABLES}
+    keyed = {r["name"] for r in store.query(db, "PRAGMA table_list") if r["wr"]}  # WITHOUT ROWID: in key order
+    state = {n: store.query(db, f'SELECT * FROM "{n}"' + ("" if n in keyed else " ORDER BY rowid"))
+             for n in names if n not in SESSION_TABLES}
     assert {"children", "visits", "actions"} <= set(state)
     return state
 
