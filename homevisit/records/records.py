@@ -11,16 +11,19 @@ from __future__ import annotations
 import base64
 import gc
 import io
+import logging
 import mimetypes
 import os
 import re
 import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
+from itertools import islice
 from math import inf
 from multiprocessing import get_context
 from pathlib import Path
@@ -349,8 +352,39 @@ def html_to_pdf(
     fetcher = fetcher if fetcher is not None else StrictURLFetcher(static_dir)
     base_url = Path(static_dir).resolve().as_uri() + "/"
     document = RecordHTML(string=html, base_url=base_url, url_fetcher=fetcher, media_type="print")
-    with _svg_text_in_one_piece():
+    with _svg_text_in_one_piece(), _drawn_in_full():
         return _write_pdf(document, attachments)
+
+
+class _ErrorsLogged(logging.Handler):
+    """The errors WeasyPrint logs in one thread."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _drawn_in_full() -> Iterator[None]:
+    """Raise :class:`RecordError` if WeasyPrint could not draw part of the record.
+
+    WeasyPrint logs an image or drawing it cannot load or draw (an SVG whose drawing raises halfway, say) and
+    carries on without it, so the record would print, and be signed, with a body map or chart missing or half
+    drawn. A record must show everything it was given, or not be made."""
+    handler = _ErrorsLogged()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.messages:
+        raise RecordError(f"The record could not be drawn in full: {'; '.join(handler.messages[:3])}")
 
 
 def _write_pdf(document: RecordHTML, attachments: list[Attachment] | None) -> bytes:
@@ -390,6 +424,7 @@ def _svg_text_in_one_piece() -> Iterator[None]:
         # ``draw_node`` compares each tag's drawer with the module's ``text``: both must be ours.
         weasyprint_svg.text = _svg_text
         weasyprint_svg.TAGS.update(dict.fromkeys(_SVG_TEXT_TAGS, _svg_text))
+        weasyprint_svg.TAGS["path"] = _svg_path
         weasyprint_svg.SVG.draw_node = _draw_svg_node
     depth = _svg_text_depth()
     _svg_text_state.depth = depth + 1
@@ -438,6 +473,48 @@ def _draw_svg_node(svg: Any, node: Any, font_size: float, fill_stroke: bool = Tr
     finally:
         node.attrib["text-anchor"] = anchor
         del node.one_run_anchor
+
+
+_weasyprint_svg_path = weasyprint_svg.TAGS["path"]
+_PLAIN_PATH = re.compile(r"[0-9MmLlHhVvCcSsQqTtAaZzEe.,+\-\s]*\Z")
+_SVG_PATHS_KEPT = 256
+_svg_paths_drawn: OrderedDict[tuple[str, float], tuple[tuple[bytes, ...], tuple[Any, ...]]] = OrderedDict()
+_svg_paths_lock = threading.Lock()
+
+
+def _svg_path(svg: Any, node: Any, font_size: float) -> None:
+    """WeasyPrint's ``svg.path.path``, with what it draws for each path kept for the next record.
+
+    WeasyPrint reads a path's ``d`` a command at a time in Python at every render: the body map's three
+    outlines (7,000 characters of curves) took a quarter of what drawing the marks added to a record. Inside a
+    record render, a path whose ``d`` is numbers and commands alone (no units, so nothing in it depends on
+    the drawing it is in) is read once a process: the PDF path operators it made (in the path's own user
+    space, which the node's transform sets before them) and the vertices it noted for markers are kept, and
+    the next record that draws the same path gets those (the last 256 paths drawn are kept: the body map's
+    outlines, and the growth chart's centile lines for the ages charted lately). Anything else is WeasyPrint's
+    own code."""
+    d = node.get("d", "")
+    if not _svg_text_depth() or not _PLAIN_PATH.match(d):
+        _weasyprint_svg_path(svg, node, font_size)
+        return
+    key = (d, font_size)
+    with _svg_paths_lock:
+        drawn = _svg_paths_drawn.get(key)
+        if drawn is not None:
+            _svg_paths_drawn.move_to_end(key)
+    if drawn is None:
+        operators, vertices = svg.stream.stream, node.vertices
+        first_operator, first_vertex = len(operators), len(vertices)
+        _weasyprint_svg_path(svg, node, font_size)
+        if svg.stream.stream is operators:
+            drawn = (tuple(operators[first_operator:]), tuple(islice(vertices, first_vertex, None)))
+            with _svg_paths_lock:
+                _svg_paths_drawn[key] = drawn
+                while len(_svg_paths_drawn) > _SVG_PATHS_KEPT:
+                    _svg_paths_drawn.popitem(last=False)
+        return
+    svg.stream.stream.extend(drawn[0])
+    node.vertices.extend(drawn[1])
 
 
 def _svg_text(svg: Any, node: Any, font_size: float) -> None:

@@ -4,6 +4,10 @@
   the tree WeasyPrint's own HTML parser makes.
 * records._svg_text_in_one_piece: SVG text placed at one point is laid out and drawn a string at a time, not
   a letter at a time, and centred or end-aligned text needs no form object of its own.
+* records._svg_path: an SVG path (the body map's outlines, the chart's lines) is read once a process and drawn
+  again from the PDF operators it made.
+* records._drawn_in_full: a drawing WeasyPrint fails to finish (it logs the error and carries on) fails the
+  record instead of leaving it half drawn.
 No test here times anything: each checks that a hook is used, and that the printed result is unchanged.
 """
 
@@ -155,3 +159,91 @@ def test_html_that_is_not_xml_even_with_void_elements_closed_goes_to_weasyprints
     html = page("<p>Unclosed paragraph<br><p>Another \x01 control character</p>")
     fetcher = StrictURLFetcher(static_dir)
     assert RecordHTML(string=html, base_url=static_dir.as_uri() + "/", url_fetcher=fetcher).parsed_by == "tinyhtml5"
+
+
+def body_map_page() -> str:
+    """The front view of the body map with two marks, as a record prints it."""
+    from homevisit.domain import bodymap
+
+    marks = bodymap.placed_marks([{"body_site": "left_upper_arm", "map_view": "front", "type": "bruise"},
+                                  {"body_site": "chest", "map_view": "front", "type": "burn"}])
+    return page(bodymap.svg("front", marks, printed=True))
+
+
+def page_operators(pdf: bytes) -> bytes:
+    """The first page's content stream, decompressed: every operator that draws it."""
+    return pypdf.PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data()
+
+
+@pytest.fixture()
+def paths_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ``d`` of each SVG path WeasyPrint's own path code reads, in order, with nothing kept from before."""
+    monkeypatch.setattr(records, "_svg_paths_drawn", records.OrderedDict())
+    read: list[str] = []
+    original = records._weasyprint_svg_path
+
+    def counting(svg: Any, node: Any, font_size: float) -> None:
+        read.append(node.get("d", ""))
+        original(svg, node, font_size)
+
+    monkeypatch.setattr(records, "_weasyprint_svg_path", counting)
+    return read
+
+
+def test_a_path_is_read_once_and_drawn_again_from_what_it_made(static_dir: Path, paths_read: list[str]) -> None:
+    first = html_to_pdf(body_map_page(), static_dir)
+    outlines = list(paths_read)
+    assert len(outlines) >= 1 and all(len(d) > 100 for d in outlines)  # the body's outline, in curves
+    paths_read.clear()
+    again = html_to_pdf(body_map_page(), static_dir)
+    assert paths_read == []  # nothing read again
+    assert page_operators(again) == page_operators(first)
+
+
+def test_a_path_drawn_from_what_it_made_prints_as_weasyprint_prints_it(
+    static_dir: Path, paths_read: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    html_to_pdf(body_map_page(), static_dir)  # read once: kept
+    kept = html_to_pdf(body_map_page(), static_dir)
+    assert paths_read and len(records._svg_paths_drawn) == len(paths_read)
+    monkeypatch.setattr(records, "_svg_text_depth", lambda: 0)  # as WeasyPrint does outside a record render
+    reference = html_to_pdf(body_map_page(), static_dir)
+    # the same operators, byte for byte (the labels drawn WeasyPrint's own way here differ: compare the rest)
+    ours = [line for line in page_operators(kept).splitlines() if not line.endswith((b"Tj", b"TJ", b"Tf", b"Td"))]
+    theirs = [line for line in page_operators(reference).splitlines()
+              if not line.endswith((b"Tj", b"TJ", b"Tf", b"Td"))]
+    path_operators = [line for line in theirs if line.endswith((b" c", b" l", b" m", b"h"))]
+    assert len(path_operators) > 50
+    assert [line for line in ours if line.endswith((b" c", b" l", b" m", b"h"))] == path_operators
+
+
+def test_a_path_with_units_is_left_to_weasyprint(static_dir: Path, paths_read: list[str]) -> None:
+    drawing = ('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
+               '<path d="M 1 1 L 50 50" stroke="black"/><path d="M 1 1 L 50% 20" stroke="black"/></svg>')
+    html_to_pdf(page(drawing), static_dir)
+    html_to_pdf(page(drawing), static_dir)
+    assert paths_read == ["M 1 1 L 50 50", "M 1 1 L 50% 20", "M 1 1 L 50% 20"]
+
+
+def test_a_drawing_weasyprint_cannot_finish_fails_the_record(
+    static_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WeasyPrint catches an exception raised while it draws an SVG, logs it and goes on: the record would be
+    signed with the drawing cut short where it was raised."""
+    monkeypatch.setattr(records, "_svg_paths_drawn", records.OrderedDict())
+    original = records._weasyprint_svg_path
+    drawn: list[str] = []
+
+    def failing_second(svg: Any, node: Any, font_size: float) -> None:
+        drawn.append(node.get("d", ""))
+        if len(drawn) == 2:
+            raise TypeError("a fault in drawing the second path")
+        original(svg, node, font_size)
+
+    monkeypatch.setattr(records, "_weasyprint_svg_path", failing_second)
+    two_paths = ('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
+                 '<path d="M 1 1 L 50 50" stroke="black"/><path d="M 1 9 L 50 59" stroke="black"/></svg>')
+    with pytest.raises(records.RecordError, match="could not be drawn in full: Failed to render SVG image"):
+        html_to_pdf(page(two_paths), static_dir)
+    monkeypatch.setattr(records, "_weasyprint_svg_path", original)
+    assert html_to_pdf(page(two_paths), static_dir).startswith(b"%PDF")  # and the next record is made
