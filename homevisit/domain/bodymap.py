@@ -253,6 +253,38 @@ def svg(view: str, marks: Iterable[Mapping[str, Any]] = (), *, buttons: bool = F
     return "".join(parts)
 
 
+DRAWING_GAP = 15
+"""Units between two views side by side in the record's drawing (4 mm at the record's 52 mm a view)."""
+_CAPTION = 'font-size="10.8" font-family="Arial, sans-serif" text-anchor="middle"'  # 8 pt at 52 mm a view
+
+
+def record_drawing(marks: Iterable[Mapping[str, Any]]) -> str:
+    """The views that have a mark, side by side in one SVG, each with its title and orientation under it: what
+    the signed record prints (the same picture as a figure a view, which the PDF renderer laid out three
+    times as long). The views are the ``printed`` ones of :func:`svg`, placed as nested drawings."""
+    marks = list(marks)
+    used = [v for v in VIEWS if v[0] in views_used(marks)]
+    if not used:
+        return ""
+    tallest = max(height for _k, _t, _w, height, _n in used)
+    width = sum(w for _k, _t, w, _h, _n in used) + DRAWING_GAP * (len(used) - 1)
+    words = "; ".join(f"{title}, {note.lower()}" for _k, title, _w, _h, note in used)
+    parts = [f'<svg class="bm-drawing bm-drawing--{len(used)}" viewBox="0 0 {width} {tallest + 32}" '
+             f'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Marks on the body: {escape(words)}">']
+    x = 0
+    for key, title, w, h, note in used:
+        view = svg(key, marks, printed=True)
+        head = view.index(">") + 1  # the view's own root, placed here as a nested drawing of its size
+        parts.append(f'<svg x="{x}" y="0" width="{w}" height="{h}" viewBox="0 0 {w} {h}">{view[head:]}')
+        centre = x + w / 2
+        parts.append(f'<text {_CAPTION} x="{centre:g}" y="{h + 13}" font-weight="bold" fill="#0b0c0c">'
+                     f"{escape(title)}</text>")
+        parts.append(f'<text {_CAPTION} x="{centre:g}" y="{h + 27}" fill="#505a5f">{escape(note)}</text>')
+        x += w + DRAWING_GAP
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def mark_says(mark: Mapping[str, Any]) -> frozenset[str]:
     """The mark's answers its callout (``mark_words``) gives in full, so a record need not list them again
     under it: the type, the body site, the view it is drawn on, the size, and a count other than one."""
@@ -293,7 +325,7 @@ def record_map(injuries: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
         return None
     views = [{"key": key, "title": title, "note": note, "svg": svg(key, marks, printed=True)}
              for key, title, _w, _h, note in VIEWS if key in views_used(marks)]
-    return {"views": views,
+    return {"views": views, "drawing": record_drawing(marks),
             "callouts": [{"number": m["number"], "words": mark_words(m, MARK_TYPE_LABELS),
                           "placed": m["region"] is not None, "says": mark_says(m)} for m in marks]}
 

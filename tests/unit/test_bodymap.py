@@ -169,3 +169,29 @@ def test_a_callout_says_only_the_answers_it_gives_in_full() -> None:
     assert says[1] == {"type", "body_site"}  # "not observed" for the view and the size stay listed; a count of 1 too
     assert says[2] == {"type", "body_site"}  # the answer "back" stays listed: the heading names the face
     assert says[3] == set()
+
+
+def test_the_records_drawing_puts_the_views_with_marks_side_by_side_in_one_svg() -> None:
+    """#15: the signed record draws the views that have a mark as one SVG (each the printed view, placed as a
+    nested drawing), each titled and oriented under it as the separate figures were, with every placed mark."""
+    marks = bodymap.placed_marks([{"body_site": "left_cheek", "map_view": "face"},
+                                  {"body_site": "back", "map_view": "back"},
+                                  {"body_site": "back", "map_view": "back"},
+                                  {"type": "swelling"}])  # no place: in the list only
+    drawing = bodymap.record_drawing(marks)
+    root = ET.fromstring(drawing)
+    ns = "{http://www.w3.org/2000/svg}"
+    views = root.findall(f"{ns}svg")
+    assert [v.find(f"{ns}title").text for v in views] == ["Back of the body", "Face, close up"]
+    assert [float(v.get("x")) for v in views] == [0, 200 + bodymap.DRAWING_GAP]
+    assert root.get("viewBox") == f"0 0 {400 + bodymap.DRAWING_GAP} {420 + 32}"
+    assert 'class="bm-drawing bm-drawing--2"' in drawing
+    captions = [t.text for t in root.findall(f"{ns}text")]
+    assert captions == ["Back of the body", "Child's left on the left", "Face, close up", "Child's right on the left"]
+    for view in views:  # each the same picture as the printed view on its own
+        key = {"Back of the body": "back", "Face, close up": "face"}[view.find(f"{ns}title").text]
+        alone = ET.fromstring(bodymap.svg(key, marks, printed=True))
+        assert [ET.tostring(e) for e in view] == [ET.tostring(e) for e in alone]
+    assert [m.text for m in root.iter(f"{ns}text") if m.get("fill") == "#ffffff"] == ["2", "3", "1"]  # by view
+    assert bodymap.record_drawing(bodymap.placed_marks([{"type": "swelling"}])) == ""
+    assert bodymap.record_map([{"body_site": "chest"}])["drawing"].count("<svg") == 2  # one view, nested
